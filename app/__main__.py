@@ -1,0 +1,54 @@
+"""`python -m app`: prepare the database, then serve with uvicorn from Settings."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from types import FrameType
+
+import uvicorn
+
+from app.core.config import InsecureSettingsError, find_insecure_settings, get_settings
+from app.db.postgres.bootstrap import DatabaseUnavailableError, prepare_database
+
+
+def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
+    # uvicorn re-raises the signal after a graceful shutdown; exit 0 instead of dying by it.
+    sys.exit(0)
+
+
+def main() -> int:
+    settings = get_settings()
+    findings = find_insecure_settings(settings)
+    if findings and settings.is_production:
+        print(InsecureSettingsError(findings), file=sys.stderr)
+        return 2
+    try:
+        prepared = prepare_database(settings)
+    except (DatabaseUnavailableError, OSError) as exc:
+        print(f"database unavailable: {exc}", file=sys.stderr)
+        return 3
+    if (prepared.POSTGRES_HOST, prepared.POSTGRES_PORT) != (
+        settings.POSTGRES_HOST,
+        settings.POSTGRES_PORT,
+    ):
+        os.environ["POSTGRES_HOST"] = prepared.POSTGRES_HOST
+        os.environ["POSTGRES_PORT"] = str(prepared.POSTGRES_PORT)
+        get_settings.cache_clear()
+    signal.signal(signal.SIGTERM, _exit_cleanly)
+    uvicorn.run(
+        "app.main:app",
+        host=settings.HOST,
+        port=settings.PORT,
+        workers=settings.WORKERS,
+        proxy_headers=False,
+        server_header=False,
+        log_config=None,
+        timeout_graceful_shutdown=settings.SHUTDOWN_TIMEOUT_SECONDS,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,255 @@
+"""Application settings, read from the environment or a `.env` file.
+
+Every variable of the spec keeps its name and default. Variables we add (Redis, logging,
+proxies, limits, key files...) are listed with a comment in `.env.example`.
+
+Settings are read at the edges (`create_app`, lifespan, `Depends`); reusable pieces take
+plain parameters. `find_insecure_settings()` is the startup check for deployments that
+still carry development secrets: production refuses to start, development warns.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import URL
+
+PLACEHOLDER_ACCESS_KEY = "change-me-access-token-signing-key"
+PLACEHOLDER_REFRESH_KEY = "change-me-refresh-token-signing-key"
+HMAC_MIN_KEY_BYTES = 32
+
+Environment = Literal["development", "test", "staging", "production"]
+StrList = Annotated[list[str], NoDecode]
+
+
+def _parse_str_list(value: Any) -> Any:
+    """Accept `a,b`, a JSON list, or an already parsed list."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.startswith("["):
+        return json.loads(text)
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+class Settings(BaseSettings):
+    """Every knob of the service, typed and validated once at startup."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=True,
+    )
+
+    # Project
+    PROJECT_NAME: str = "FastAPI Service Core"
+    PROJECT_DESCRIPTION: str = "Production core for FastAPI services."
+    PROJECT_VERSION: str = "0.1.0"
+    ENVIRONMENT: Environment = "development"
+
+    # Serving (python -m app)
+    HOST: str = "127.0.0.1"
+    PORT: int = Field(default=8000, ge=1, le=65535)
+    WORKERS: int = Field(default=1, ge=1, le=64)
+    SHUTDOWN_TIMEOUT_SECONDS: int = Field(default=10, ge=1, le=300)
+
+    # CORS
+    CORS_ALLOW_ORIGINS: StrList = ["*"]
+    CORS_ALLOW_CREDENTIALS: bool = True
+    CORS_ALLOW_METHODS: StrList = ["*"]
+    CORS_ALLOW_HEADERS: StrList = ["*"]
+
+    # Postgres
+    POSTGRES_USER: str = "postgres"
+    POSTGRES_PASSWORD: SecretStr = SecretStr("postgres")
+    POSTGRES_HOST: str = "localhost"
+    POSTGRES_PORT: int = Field(default=5432, ge=1, le=65535)
+    POSTGRES_DB: str = "postgres"
+    POSTGRES_POOL_SIZE: int = Field(default=10, ge=1)
+    POSTGRES_MAX_OVERFLOW: int = Field(default=10, ge=0)
+    POSTGRES_POOL_TIMEOUT_SECONDS: float = Field(default=5.0, gt=0)
+    POSTGRES_CONNECT_TIMEOUT_SECONDS: float = Field(default=3.0, gt=0)
+    POSTGRES_EMBEDDED_DIR: Path = Path(".data/postgres")
+
+    # Redis (unset: in-process rate limiter)
+    REDIS_URL: str | None = None
+
+    # MongoDB (optional)
+    MONGO_URL: SecretStr | None = None
+
+    # JWT
+    ACCESS_TOKEN_SIGNING_KEY: SecretStr = SecretStr(PLACEHOLDER_ACCESS_KEY)
+    REFRESH_TOKEN_SIGNING_KEY: SecretStr = SecretStr(PLACEHOLDER_REFRESH_KEY)
+    JWT_ALGORITHM: Literal["HS256", "HS384", "HS512", "RS256", "ES256", "EdDSA"] = "HS256"
+    ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(default=15, ge=1)
+    REFRESH_TOKEN_EXPIRE_DAYS: int = Field(default=60, ge=1)
+    SESSION_EXPIRE_DAYS: int = Field(default=180, ge=1)
+    JWT_LEEWAY_SECONDS: int = Field(default=0, ge=0, le=60)
+    REFRESH_REUSE_GRACE_SECONDS: int = Field(default=0, ge=0, le=60)
+
+    # Passwords (Argon2id; OWASP's minimums are the floor)
+    PASSWORD_MIN_LENGTH: int = Field(default=8, ge=1)
+    PASSWORD_MAX_LENGTH: int = Field(default=128, ge=64, le=4096)
+    ARGON2_TIME_COST: int = Field(default=2, ge=2)
+    ARGON2_MEMORY_COST_KIB: int = Field(default=19_456, ge=19_456)
+    ARGON2_PARALLELISM: int = Field(default=1, ge=1)
+    PASSWORD_HASH_CONCURRENCY: int = Field(default=2, ge=1)
+
+    # HTTP
+    TRUSTED_PROXIES: StrList = []
+    MAX_REQUEST_BODY_BYTES: int = Field(default=1_048_576, ge=1)
+
+    # Rate limiting
+    RATE_LIMIT_ENABLED: bool = True
+    RATE_LIMIT_LOGIN_PER_IP: str = "20/minute"
+    RATE_LIMIT_LOGIN_PER_EMAIL: str = "5/minute"
+    RATE_LIMIT_REGISTER_PER_IP: str = "5/hour"
+    RATE_LIMIT_MEMORY_MAX_KEYS: int = Field(default=100_000, ge=100)
+
+    # Logging
+    LOG_DIR: Path = Path("logs")
+    LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "DEBUG"
+    LOG_JSON_CONSOLE: bool | None = None
+
+    # Metrics
+    METRICS_AUTH_TOKEN: SecretStr | None = None
+    SYSTEM_METRICS_INTERVAL_SECONDS: float = Field(default=5.0, gt=0)
+
+    @field_validator(
+        "CORS_ALLOW_ORIGINS",
+        "CORS_ALLOW_METHODS",
+        "CORS_ALLOW_HEADERS",
+        "TRUSTED_PROXIES",
+        mode="before",
+    )
+    @classmethod
+    def _split_lists(cls, value: Any) -> Any:
+        return _parse_str_list(value)
+
+    @field_validator("TRUSTED_PROXIES")
+    @classmethod
+    def _check_cidrs(cls, value: list[str]) -> list[str]:
+        for cidr in value:
+            ipaddress.ip_network(cidr, strict=False)
+        return value
+
+    @property
+    def is_production(self) -> bool:
+        return self.ENVIRONMENT == "production"
+
+    @property
+    def project_identifier(self) -> str:
+        """Lowercase, hyphenated project name: `FastAPI Service Core` -> `fastapi-service-core`."""
+        return re.sub(r"[^a-z0-9]+", "-", self.PROJECT_NAME.lower()).strip("-")
+
+    @property
+    def project_client_identifier(self) -> str:
+        """The JWT audience."""
+        return f"{self.project_identifier}-client"
+
+    def _postgres_url(self, database: str) -> str:
+        url = URL.create(
+            "postgresql+asyncpg",
+            username=self.POSTGRES_USER,
+            password=self.POSTGRES_PASSWORD.get_secret_value(),
+            host=self.POSTGRES_HOST,
+            port=self.POSTGRES_PORT,
+            database=database,
+        )
+        return url.render_as_string(hide_password=False)
+
+    @property
+    def database_url(self) -> str:
+        return self._postgres_url(self.POSTGRES_DB)
+
+    @property
+    def test_database_url(self) -> str:
+        return self._postgres_url(f"{self.POSTGRES_DB}_test")
+
+    @property
+    def database_server_url(self) -> str:
+        """The server's default `postgres` database, for creating other databases."""
+        return self._postgres_url("postgres")
+
+    @property
+    def access_token_timedelta(self) -> timedelta:
+        return timedelta(minutes=self.ACCESS_TOKEN_EXPIRE_MINUTES)
+
+    @property
+    def refresh_token_timedelta(self) -> timedelta:
+        return timedelta(days=self.REFRESH_TOKEN_EXPIRE_DAYS)
+
+    @property
+    def session_default_timedelta(self) -> timedelta:
+        return timedelta(days=self.SESSION_EXPIRE_DAYS)
+
+
+@dataclass(frozen=True, slots=True)
+class InsecureSetting:
+    """One reason why these settings are unsafe to serve production traffic with."""
+
+    variable: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.variable}: {self.problem}"
+
+
+class InsecureSettingsError(RuntimeError):
+    """Raised at startup in production when `find_insecure_settings` finds anything."""
+
+    def __init__(self, findings: list[InsecureSetting]) -> None:
+        self.findings = findings
+        lines = "\n".join(f"  - {finding}" for finding in findings)
+        super().__init__(f"refusing to start in production with insecure settings:\n{lines}")
+
+
+def find_insecure_settings(settings: Settings) -> list[InsecureSetting]:
+    """List development defaults and weak choices that must not reach production."""
+    findings: list[InsecureSetting] = []
+    keys = {
+        "ACCESS_TOKEN_SIGNING_KEY": (settings.ACCESS_TOKEN_SIGNING_KEY, PLACEHOLDER_ACCESS_KEY),
+        "REFRESH_TOKEN_SIGNING_KEY": (settings.REFRESH_TOKEN_SIGNING_KEY, PLACEHOLDER_REFRESH_KEY),
+    }
+    for name, (secret, placeholder) in keys.items():
+        value = secret.get_secret_value()
+        if value == placeholder:
+            findings.append(InsecureSetting(name, "is the development placeholder; set a secret"))
+        elif settings.JWT_ALGORITHM.startswith("HS") and len(value.encode()) < HMAC_MIN_KEY_BYTES:
+            findings.append(
+                InsecureSetting(
+                    name, f"is shorter than {HMAC_MIN_KEY_BYTES} bytes for {settings.JWT_ALGORITHM}"
+                )
+            )
+    access = settings.ACCESS_TOKEN_SIGNING_KEY.get_secret_value()
+    if access and access == settings.REFRESH_TOKEN_SIGNING_KEY.get_secret_value():
+        findings.append(
+            InsecureSetting(
+                "REFRESH_TOKEN_SIGNING_KEY", "equals ACCESS_TOKEN_SIGNING_KEY; use two keys"
+            )
+        )
+    if "*" in settings.CORS_ALLOW_ORIGINS and settings.CORS_ALLOW_CREDENTIALS:
+        findings.append(
+            InsecureSetting(
+                "CORS_ALLOW_ORIGINS",
+                "allows any origin ('*') together with CORS_ALLOW_CREDENTIALS=true; "
+                "list the origins",
+            )
+        )
+    return findings
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, created once."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Service-layer decorators (HTTP-contract issue): `require_dto`."""

@@ -1,0 +1,1 @@
+"""Device/browser info extraction from request headers (HTTP-contract issue)."""

@@ -1,0 +1,1 @@
+"""DeviceType and SessionDeviceInfo (HTTP-contract issue)."""

@@ -1,0 +1,33 @@
+"""Router registration and the root endpoint."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+
+from app.core.dependencies import ResponseFactoryDep, SettingsDep
+from app.core.metrics.metrics_router import metrics_router
+
+root_router = APIRouter(tags=["root"])
+
+
+@root_router.get("/", summary="Service name, status and environment")
+async def root(settings: SettingsDep, responses: ResponseFactoryDep) -> object:
+    return responses.success(
+        {
+            "name": settings.PROJECT_NAME,
+            "status": "ok",
+            "environment": settings.ENVIRONMENT,
+            "version": settings.PROJECT_VERSION,
+        }
+    )
+
+
+def initiate_routers(app: FastAPI, *, health_router: APIRouter, api_router: APIRouter) -> None:
+    """Mount metrics and health at `/`, the API at `/api`, and serve `GET /`.
+
+    `core` never imports the domains, so `main.py` hands their routers in.
+    """
+    app.include_router(root_router)
+    app.include_router(metrics_router)
+    app.include_router(health_router)
+    app.include_router(api_router, prefix="/api")

@@ -1,0 +1,1 @@
+"""Prometheus metrics: registry abstraction, the global metrics, middleware and routes."""

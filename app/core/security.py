@@ -1,0 +1,1 @@
+"""Password hashing (Argon2id) and JWT token services (security issue)."""

@@ -1,0 +1,1 @@
+"""pymongo AsyncMongoClient factory (observability issue)."""

@@ -1,0 +1,1 @@
+"""pymongo CommandListener for db_mongo_command_duration_seconds (observability issue)."""

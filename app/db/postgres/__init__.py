@@ -1,0 +1,7 @@
+"""PostgreSQL: the AsyncEngine factory, the session unit of work and the ORM base."""
+
+from app.db.postgres.base import Base
+from app.db.postgres.engine import create_engine
+from app.db.postgres.session import DbSessionDep, get_db_session
+
+__all__ = ["Base", "DbSessionDep", "create_engine", "get_db_session"]

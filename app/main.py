@@ -1,0 +1,111 @@
+"""The application factory, its lifespan, and the module-level `app` for uvicorn."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from types import FrameType
+from typing import Any
+
+from fastapi import FastAPI
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from app.api import api_router
+from app.core import (
+    Settings,
+    add_middlewares,
+    get_logger,
+    get_settings,
+    global_background_tasks,
+    register_exception_handlers,
+    stop_logger,
+)
+from app.core.background_tasks import cancel_background_tasks
+from app.core.config import InsecureSettingsError, find_insecure_settings
+from app.core.init_routers import initiate_routers
+from app.core.logger import configure_logging
+from app.db.postgres import create_engine
+from app.health.router import health_router
+
+logger = get_logger("app.main")
+
+
+def _check_settings(settings: Settings) -> None:
+    findings = find_insecure_settings(settings)
+    if findings and settings.is_production:
+        raise InsecureSettingsError(findings)
+    for finding in findings:
+        logger.warning(
+            "insecure_setting", extra={"variable": finding.variable, "problem": finding.problem}
+        )
+
+
+def _drain_on_termination(app: FastAPI) -> None:
+    """Mark the app as draining as soon as SIGTERM/SIGINT arrives, then let uvicorn act.
+
+    uvicorn runs the lifespan shutdown only after in-flight requests finish, too late
+    for readiness to tell a load balancer to stop sending traffic.
+    """
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        previous = signal.getsignal(sig)
+        if not callable(previous):
+            continue
+
+        def handler(signum: int, frame: FrameType | None, _previous: Any = previous) -> None:
+            app.state.draining = True
+            _previous(signum, frame)
+
+        try:
+            signal.signal(sig, handler)
+        except ValueError:  # not the main thread (e.g. under a test client)
+            return
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    engine = create_engine(settings)
+    app.state.engine = engine
+    app.state.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
+    app.state.redis = (
+        Redis.from_url(settings.REDIS_URL, socket_timeout=1.0, socket_connect_timeout=1.0)
+        if settings.REDIS_URL
+        else None
+    )
+    app.state.draining = False
+    _drain_on_termination(app)
+    tasks = global_background_tasks(engine)
+    logger.info("startup_complete", extra={"environment": settings.ENVIRONMENT})
+    try:
+        yield
+    finally:
+        app.state.draining = True
+        await cancel_background_tasks(tasks)
+        if app.state.redis is not None:
+            await app.state.redis.aclose()
+        await engine.dispose()
+        logger.info("shutdown_complete")
+        stop_logger()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the service: settings check, logging, middleware, handlers, routers."""
+    settings = settings or get_settings()
+    configure_logging(settings)
+    _check_settings(settings)
+    app = FastAPI(
+        title=settings.PROJECT_NAME,
+        description=settings.PROJECT_DESCRIPTION,
+        version=settings.PROJECT_VERSION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    add_middlewares(app, settings)
+    register_exception_handlers(app)
+    initiate_routers(app, health_router=health_router, api_router=api_router)
+    return app
+
+
+app = create_app()
