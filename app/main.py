@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import signal
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from types import FrameType
 from typing import Any
 
@@ -42,12 +42,15 @@ def _check_settings(settings: Settings) -> None:
         )
 
 
-def _drain_on_termination(app: FastAPI) -> None:
+@contextmanager
+def _draining_on_termination(app: FastAPI) -> Iterator[None]:
     """Mark the app as draining as soon as SIGTERM/SIGINT arrives, then let uvicorn act.
 
     uvicorn runs the lifespan shutdown only after in-flight requests finish, too late
-    for readiness to tell a load balancer to stop sending traffic.
+    for readiness to tell a load balancer to stop sending traffic. The previous handlers
+    are put back when the app stops.
     """
+    replaced: dict[int, Any] = {}
     for sig in (signal.SIGTERM, signal.SIGINT):
         previous = signal.getsignal(sig)
         if not callable(previous):
@@ -59,8 +62,14 @@ def _drain_on_termination(app: FastAPI) -> None:
 
         try:
             signal.signal(sig, handler)
-        except ValueError:  # not the main thread (e.g. under a test client)
-            return
+        except ValueError:  # not the main thread: nothing to chain onto
+            break
+        replaced[sig] = previous
+    try:
+        yield
+    finally:
+        for sig, previous in replaced.items():
+            signal.signal(sig, previous)
 
 
 @asynccontextmanager
@@ -75,11 +84,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         else None
     )
     app.state.draining = False
-    _drain_on_termination(app)
     tasks = global_background_tasks(engine)
     logger.info("startup_complete", extra={"environment": settings.ENVIRONMENT})
     try:
-        yield
+        with _draining_on_termination(app):
+            yield
     finally:
         app.state.draining = True
         await cancel_background_tasks(tasks)
