@@ -68,8 +68,8 @@ def _draining_on_termination(app: FastAPI) -> Iterator[None]:
     try:
         yield
     finally:
-        for sig, previous in replaced.items():
-            signal.signal(sig, previous)
+        for signum, previous in replaced.items():
+            signal.signal(signum, previous)
 
 
 @asynccontextmanager
