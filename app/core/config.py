@@ -158,13 +158,18 @@ class Settings(BaseSettings):
         return f"{self.project_identifier}-client"
 
     def _postgres_url(self, database: str) -> str:
+        # A host that is a directory means a Unix socket (the embedded dev server).
+        socket_dir = self.POSTGRES_HOST.startswith("/")
         url = URL.create(
             "postgresql+asyncpg",
             username=self.POSTGRES_USER,
             password=self.POSTGRES_PASSWORD.get_secret_value(),
-            host=self.POSTGRES_HOST,
-            port=self.POSTGRES_PORT,
+            host=None if socket_dir else self.POSTGRES_HOST,
+            port=None if socket_dir else self.POSTGRES_PORT,
             database=database,
+            query={"host": self.POSTGRES_HOST, "port": str(self.POSTGRES_PORT)}
+            if socket_dir
+            else {},
         )
         return url.render_as_string(hide_password=False)
 

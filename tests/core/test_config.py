@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from pydantic import ValidationError
+from sqlalchemy.engine import make_url
 
 from app.core.config import (
     PLACEHOLDER_ACCESS_KEY,
@@ -69,6 +70,14 @@ def test_database_urls() -> None:
     assert settings.test_database_url.endswith("@db.internal:6543/shop_test")
     assert settings.database_server_url.endswith("@db.internal:6543/postgres")
     assert settings.database_server_url.startswith("postgresql+asyncpg://svc:")
+
+
+def test_socket_directory_host_goes_into_the_query() -> None:
+    settings = bare(POSTGRES_HOST="/run/pg", POSTGRES_PORT=5433, POSTGRES_DB="shop")
+    url = make_url(settings.database_url)
+    assert url.host is None
+    assert url.database == "shop"
+    assert url.query == {"host": "/run/pg", "port": "5433"}
 
 
 def test_timedeltas() -> None:

