@@ -1,0 +1,72 @@
+"""Startup: production refuses insecure settings; `python -m app` fails fast on them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from app.core.config import InsecureSettingsError, Settings
+from app.main import create_app
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_create_app_refuses_placeholder_keys_in_production(
+    make_settings: Callable[..., Settings],
+) -> None:
+    settings = make_settings(
+        ENVIRONMENT="production",
+        ACCESS_TOKEN_SIGNING_KEY="change-me-access-token-signing-key",
+        CORS_ALLOW_ORIGINS="https://app.example",
+    )
+    with pytest.raises(InsecureSettingsError) as caught:
+        create_app(settings)
+    assert [finding.variable for finding in caught.value.findings] == ["ACCESS_TOKEN_SIGNING_KEY"]
+
+
+def test_create_app_starts_in_production_with_sound_settings(
+    make_settings: Callable[..., Settings],
+) -> None:
+    settings = make_settings(ENVIRONMENT="production", CORS_ALLOW_ORIGINS="https://app.example")
+    assert create_app(settings).title == settings.PROJECT_NAME
+
+
+def test_development_only_warns(make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings(
+        ENVIRONMENT="development",
+        ACCESS_TOKEN_SIGNING_KEY="change-me-access-token-signing-key",
+    )
+    assert create_app(settings).state.settings is settings
+
+
+def test_python_m_app_exits_fast_naming_the_variable(tmp_path: os.PathLike[str]) -> None:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.endswith("SIGNING_KEY") and not key.startswith("CORS_")
+    }
+    env |= {
+        "ENVIRONMENT": "production",
+        "LOG_DIR": str(tmp_path),
+        "PORT": "1",
+        "PYTHONPATH": str(REPO_ROOT),
+    }
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "app"],
+        env=env,
+        cwd=tmp_path,  # no .env file there
+        capture_output=True,
+        text=True,
+        timeout=20,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert time.monotonic() - started < 5
+    assert "ACCESS_TOKEN_SIGNING_KEY" in result.stderr
