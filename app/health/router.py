@@ -56,15 +56,33 @@ def _postgres_check(engine: AsyncEngine) -> Callable[[], Awaitable[None]]:
     return check
 
 
+# Checks that timed out, still cleaning up after their cancellation.
+_abandoned: set[asyncio.Task[Any]] = set()
+
+
+def _forget(task: asyncio.Task[Any]) -> None:
+    _abandoned.discard(task)
+    if not task.cancelled():
+        task.exception()  # retrieved, so asyncio does not log it
+
+
 async def _timed(check: Callable[[], Awaitable[Any]]) -> dict[str, Any]:
+    """Run `check`, answering after CHECK_TIMEOUT_SECONDS at the latest.
+
+    A timed-out check is cancelled but not awaited: its cleanup may itself wait on the
+    dead peer (SQLAlchemy gives asyncpg a shielded 2 s graceful close), and readiness
+    must answer now.
+    """
     started = time.perf_counter()
-    try:
-        async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):
-            await check()
-    except TimeoutError:
+    task = asyncio.ensure_future(check())
+    await asyncio.wait([task], timeout=CHECK_TIMEOUT_SECONDS)
+    if not task.done():
+        task.cancel()
+        _abandoned.add(task)
+        task.add_done_callback(_forget)
         outcome: dict[str, Any] = {"status": "error", "error": "timeout"}
-    except Exception as exc:  # any failure of a dependency means "not ready"
-        outcome = {"status": "error", "error": type(exc).__name__}
+    elif (error := task.exception()) is not None:  # any failure means "not ready"
+        outcome = {"status": "error", "error": type(error).__name__}
     else:
         outcome = {"status": "ok"}
     outcome["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
