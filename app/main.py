@@ -26,6 +26,7 @@ from app.core.background_tasks import cancel_background_tasks
 from app.core.config import InsecureSettingsError, find_insecure_settings
 from app.core.init_routers import initiate_routers
 from app.core.logger import configure_logging
+from app.core.security import JWTService, PasswordSecurity
 from app.db.postgres import create_engine
 from app.health.router import health_router
 
@@ -111,6 +112,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.password_security = PasswordSecurity.from_settings(settings)
+    app.state.jwt_service = JWTService.from_settings(
+        settings, token_hasher=app.state.password_security
+    )
     add_middlewares(app, settings)
     register_exception_handlers(app)
     initiate_routers(app, health_router=health_router, api_router=api_router)

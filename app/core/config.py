@@ -19,16 +19,22 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from limits import parse as parse_rate_limit
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import URL
 
+from app.core.security.keys import find_key_problem
+
 PLACEHOLDER_ACCESS_KEY = "change-me-access-token-signing-key"
 PLACEHOLDER_REFRESH_KEY = "change-me-refresh-token-signing-key"
-HMAC_MIN_KEY_BYTES = 32
+HMAC_MIN_KEY_BYTES = 32  # HS256; HS384/HS512 need 48/64 (checked by app.core.security.keys)
 
 Environment = Literal["development", "test", "staging", "production"]
 StrList = Annotated[list[str], NoDecode]
+SecretList = Annotated[list[SecretStr], NoDecode]
+PathList = Annotated[list[Path], NoDecode]
+TOKEN_KEY_PREFIXES = ("ACCESS_TOKEN", "REFRESH_TOKEN")
 
 
 def _parse_str_list(value: Any) -> Any:
@@ -39,6 +45,13 @@ def _parse_str_list(value: Any) -> Any:
     if text.startswith("["):
         return json.loads(text)
     return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def _read_secret(path: Path, variable: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ValueError(f"{variable}: cannot read {path}: {exc.strerror}") from exc
 
 
 class Settings(BaseSettings):
@@ -96,6 +109,14 @@ class Settings(BaseSettings):
     SESSION_EXPIRE_DAYS: int = Field(default=180, ge=1)
     JWT_LEEWAY_SECONDS: int = Field(default=0, ge=0, le=60)
     REFRESH_REUSE_GRACE_SECONDS: int = Field(default=0, ge=0, le=60)
+    # Keys from files (Docker/Kubernetes secrets); a file replaces its variable.
+    ACCESS_TOKEN_SIGNING_KEY_FILE: Path | None = None
+    REFRESH_TOKEN_SIGNING_KEY_FILE: Path | None = None
+    # Rotation: keys that no longer sign but still verify (HMAC secrets or PEM keys).
+    ACCESS_TOKEN_PREVIOUS_KEYS: SecretList = []
+    REFRESH_TOKEN_PREVIOUS_KEYS: SecretList = []
+    ACCESS_TOKEN_PREVIOUS_KEY_FILES: PathList = []
+    REFRESH_TOKEN_PREVIOUS_KEY_FILES: PathList = []
 
     # Passwords (Argon2id; OWASP's minimums are the floor)
     PASSWORD_MIN_LENGTH: int = Field(default=8, ge=1)
@@ -115,6 +136,7 @@ class Settings(BaseSettings):
     RATE_LIMIT_LOGIN_PER_EMAIL: str = "5/minute"
     RATE_LIMIT_REGISTER_PER_IP: str = "5/hour"
     RATE_LIMIT_MEMORY_MAX_KEYS: int = Field(default=100_000, ge=100)
+    RATE_LIMIT_REDIS_RETRY_SECONDS: float = Field(default=5.0, gt=0, le=300)
 
     # Logging
     LOG_DIR: Path = Path("logs")
@@ -130,11 +152,42 @@ class Settings(BaseSettings):
         "CORS_ALLOW_METHODS",
         "CORS_ALLOW_HEADERS",
         "TRUSTED_PROXIES",
+        "ACCESS_TOKEN_PREVIOUS_KEYS",
+        "REFRESH_TOKEN_PREVIOUS_KEYS",
+        "ACCESS_TOKEN_PREVIOUS_KEY_FILES",
+        "REFRESH_TOKEN_PREVIOUS_KEY_FILES",
         mode="before",
     )
     @classmethod
     def _split_lists(cls, value: Any) -> Any:
         return _parse_str_list(value)
+
+    @field_validator(
+        "RATE_LIMIT_LOGIN_PER_IP", "RATE_LIMIT_LOGIN_PER_EMAIL", "RATE_LIMIT_REGISTER_PER_IP"
+    )
+    @classmethod
+    def _check_rate_limit(cls, value: str) -> str:
+        parse_rate_limit(value)  # ValueError for anything but "<n>/<period>", e.g. "20/minute"
+        return value
+
+    @model_validator(mode="after")
+    def _read_key_files(self) -> Settings:
+        """Load `*_FILE` keys into their variables so every reader sees one value."""
+        for prefix in TOKEN_KEY_PREFIXES:
+            variable = f"{prefix}_SIGNING_KEY"
+            path: Path | None = getattr(self, f"{variable}_FILE")
+            if path is not None:
+                if variable in self.model_fields_set:
+                    raise ValueError(f"set {variable} or {variable}_FILE, not both")
+                setattr(self, variable, SecretStr(_read_secret(path, f"{variable}_FILE")))
+            files: list[Path] = getattr(self, f"{prefix}_PREVIOUS_KEY_FILES")
+            if files:
+                previous: list[SecretStr] = getattr(self, f"{prefix}_PREVIOUS_KEYS")
+                extra = [
+                    SecretStr(_read_secret(file, f"{prefix}_PREVIOUS_KEY_FILES")) for file in files
+                ]
+                setattr(self, f"{prefix}_PREVIOUS_KEYS", [*previous, *extra])
+        return self
 
     @field_validator("TRUSTED_PROXIES")
     @classmethod
@@ -222,20 +275,19 @@ class InsecureSettingsError(RuntimeError):
 def find_insecure_settings(settings: Settings) -> list[InsecureSetting]:
     """List development defaults and weak choices that must not reach production."""
     findings: list[InsecureSetting] = []
-    keys = {
-        "ACCESS_TOKEN_SIGNING_KEY": (settings.ACCESS_TOKEN_SIGNING_KEY, PLACEHOLDER_ACCESS_KEY),
-        "REFRESH_TOKEN_SIGNING_KEY": (settings.REFRESH_TOKEN_SIGNING_KEY, PLACEHOLDER_REFRESH_KEY),
+    placeholders = {
+        "ACCESS_TOKEN": PLACEHOLDER_ACCESS_KEY,
+        "REFRESH_TOKEN": PLACEHOLDER_REFRESH_KEY,
     }
-    for name, (secret, placeholder) in keys.items():
-        value = secret.get_secret_value()
+    for prefix, placeholder in placeholders.items():
+        name = f"{prefix}_SIGNING_KEY"
+        value = getattr(settings, name).get_secret_value()
+        previous = [key.get_secret_value() for key in getattr(settings, f"{prefix}_PREVIOUS_KEYS")]
         if value == placeholder:
-            findings.append(InsecureSetting(name, "is the development placeholder; set a secret"))
-        elif settings.JWT_ALGORITHM.startswith("HS") and len(value.encode()) < HMAC_MIN_KEY_BYTES:
-            findings.append(
-                InsecureSetting(
-                    name, f"is shorter than {HMAC_MIN_KEY_BYTES} bytes for {settings.JWT_ALGORITHM}"
-                )
-            )
+            findings.append(InsecureSetting(name, "is the development placeholder; set a key"))
+        elif problem := find_key_problem(settings.JWT_ALGORITHM, value, previous, prefix=prefix):
+            # Covers short HMAC secrets, missing/invalid PEM keys and wrong key types.
+            findings.append(InsecureSetting(problem.variable, problem.problem))
     access = settings.ACCESS_TOKEN_SIGNING_KEY.get_secret_value()
     if access and access == settings.REFRESH_TOKEN_SIGNING_KEY.get_secret_value():
         findings.append(

@@ -9,9 +9,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.requests import HTTPConnection
 
 from app.core.config import Settings
 from app.core.response import ResponseFactory, get_response_factory
+from app.core.security import JWTService, PasswordSecurity
 
 
 def get_app_settings(request: Request) -> Settings:
@@ -22,3 +24,19 @@ def get_app_settings(request: Request) -> Settings:
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 ResponseFactoryDep = Annotated[ResponseFactory, Depends(get_response_factory)]
+
+
+def get_password_security(connection: HTTPConnection) -> PasswordSecurity:
+    """The app's Argon2id hasher (HTTP requests and WebSockets alike)."""
+    password_security: PasswordSecurity = connection.app.state.password_security
+    return password_security
+
+
+def get_jwt_service(connection: HTTPConnection) -> JWTService:
+    """The app's JWT service (HTTP requests and WebSockets alike)."""
+    jwt_service: JWTService = connection.app.state.jwt_service
+    return jwt_service
+
+
+PasswordSecurityDep = Annotated[PasswordSecurity, Depends(get_password_security)]
+JWTServiceDep = Annotated[JWTService, Depends(get_jwt_service)]

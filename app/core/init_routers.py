@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from app.core.dependencies import ResponseFactoryDep, SettingsDep
+from app.core.jwks import jwks_router
 from app.core.metrics.metrics_router import metrics_router
 
 root_router = APIRouter(tags=["root"])
@@ -29,5 +30,6 @@ def initiate_routers(app: FastAPI, *, health_router: APIRouter, api_router: APIR
     """
     app.include_router(root_router)
     app.include_router(metrics_router)
+    app.include_router(jwks_router)
     app.include_router(health_router)
     app.include_router(api_router, prefix="/api")

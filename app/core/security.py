@@ -1,1 +1,0 @@
-"""Password hashing (Argon2id) and JWT token services (security issue)."""

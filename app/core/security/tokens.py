@@ -1,0 +1,304 @@
+"""JWT access and refresh tokens: creation, strict decoding, and typed failures.
+
+Decoding trusts nothing in the token to choose how it is checked: the algorithm is the
+configured one (`none` and every other algorithm are refused before any crypto), the
+key is looked up by `kid` among our own keys for that token kind, and every claim is
+required. Access and refresh tokens use separate keyrings and carry a `type` claim, so
+one never decodes as the other.
+
+Failures raise a `TokenError` subclass whose `reason` is a stable code for logs and
+whose message never contains the token or anything read from it:
+
+    TokenError (ValueError)
+    ├── MalformedTokenError        not a JWT, or a claim of the wrong type
+    ├── TokenAlgorithmError        alg is not the configured algorithm (incl. `none`)
+    ├── UnknownKeyError            no kid, or a kid that none of our keys has
+    ├── TokenSignatureError        signature does not verify
+    ├── ExpiredTokenError          exp has passed (beyond the leeway)
+    ├── TokenNotYetValidError      iat/nbf in the future (beyond the leeway)
+    ├── TokenIssuerError           iss is not ours
+    ├── TokenAudienceError         aud is not ours
+    ├── MissingClaimError          a required claim is absent
+    └── WrongTokenTypeError        a refresh token used as an access token, or the reverse
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, TypedDict
+
+import jwt
+
+from app.core.security.keys import Keyring, is_asymmetric
+from app.core.security.passwords import PasswordSecurity
+
+if TYPE_CHECKING:
+    from app.core.config import Settings
+
+TokenType = Literal["access", "refresh"]
+REQUIRED_CLAIMS: Final = ("sub", "roles", "sid", "type", "exp", "iat", "iss", "aud", "jti")
+
+
+class TokenClaims(TypedDict):
+    """The verified claims of an access or refresh token."""
+
+    sub: str
+    roles: list[str]
+    sid: str
+    type: TokenType
+    exp: int
+    iat: int
+    iss: str
+    aud: str
+    jti: str
+
+
+class TokenError(ValueError):
+    """A token was refused; `reason` is a stable code, the message never holds the token."""
+
+    reason: ClassVar[str] = "invalid_token"
+    message: ClassVar[str] = "token is invalid"
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.message)
+
+
+class MalformedTokenError(TokenError):
+    reason = "malformed"
+    message = "token is not a well-formed JWT"
+
+
+class TokenAlgorithmError(TokenError):
+    reason = "algorithm_not_allowed"
+    message = "token algorithm is not the configured algorithm"
+
+
+class UnknownKeyError(TokenError):
+    reason = "unknown_key"
+    message = "token key id does not match any verification key"
+
+
+class TokenSignatureError(TokenError):
+    reason = "invalid_signature"
+    message = "token signature does not verify"
+
+
+class ExpiredTokenError(TokenError):
+    reason = "expired"
+    message = "token has expired"
+
+
+class TokenNotYetValidError(TokenError):
+    reason = "not_yet_valid"
+    message = "token is not valid yet"
+
+
+class TokenIssuerError(TokenError):
+    reason = "wrong_issuer"
+    message = "token issuer is not this service"
+
+
+class TokenAudienceError(TokenError):
+    reason = "wrong_audience"
+    message = "token audience is not this service's clients"
+
+
+class MissingClaimError(TokenError):
+    reason = "missing_claim"
+    message = "token lacks a required claim"
+
+
+class WrongTokenTypeError(TokenError):
+    reason = "wrong_type"
+    message = "token is not of the expected type"
+
+
+# Most specific first: PyJWT's InvalidSignatureError subclasses DecodeError.
+_PYJWT_ERRORS: Final[tuple[tuple[type[jwt.PyJWTError], type[TokenError]], ...]] = (
+    (jwt.InvalidSignatureError, TokenSignatureError),
+    (jwt.ExpiredSignatureError, ExpiredTokenError),
+    (jwt.ImmatureSignatureError, TokenNotYetValidError),
+    (jwt.InvalidIssuerError, TokenIssuerError),
+    (jwt.InvalidAudienceError, TokenAudienceError),
+    (jwt.MissingRequiredClaimError, MissingClaimError),
+    (jwt.InvalidAlgorithmError, TokenAlgorithmError),
+)
+
+
+def _translate(exc: jwt.PyJWTError) -> TokenError:
+    for source, target in _PYJWT_ERRORS:
+        if isinstance(exc, source):
+            if isinstance(exc, jwt.MissingRequiredClaimError):
+                return MissingClaimError(f"token lacks the required claim {exc.claim!r}")
+            return target()
+    return MalformedTokenError()
+
+
+def _claims(payload: dict[str, Any], expected: TokenType) -> TokenClaims:
+    """Check the types of our own claims (PyJWT checks exp/iat/iss/aud)."""
+    roles = payload["roles"]
+    strings = (payload["sub"], payload["sid"], payload["jti"])
+    if not all(isinstance(value, str) and value for value in strings):
+        raise MalformedTokenError("token sub, sid and jti must be non-empty strings")
+    if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
+        raise MalformedTokenError("token roles must be a list of strings")
+    if payload["type"] != expected:
+        raise WrongTokenTypeError(f"token is not an {expected} token")
+    return TokenClaims(
+        sub=payload["sub"],
+        roles=roles,
+        sid=payload["sid"],
+        type=expected,
+        exp=int(payload["exp"]),
+        iat=int(payload["iat"]),
+        iss=payload["iss"],
+        aud=payload["aud"],
+        jti=payload["jti"],
+    )
+
+
+class JWTService:
+    """Issues and verifies the service's access and refresh tokens."""
+
+    def __init__(
+        self,
+        *,
+        access_keys: Keyring,
+        refresh_keys: Keyring,
+        issuer: str,
+        audience: str,
+        access_ttl: timedelta,
+        refresh_ttl: timedelta,
+        leeway_seconds: int = 0,
+        token_hasher: PasswordSecurity | None = None,
+    ) -> None:
+        if access_keys.algorithm != refresh_keys.algorithm:
+            raise ValueError("access and refresh keyrings must share the algorithm")
+        self.algorithm = access_keys.algorithm
+        self._keyrings: dict[TokenType, Keyring] = {
+            "access": access_keys,
+            "refresh": refresh_keys,
+        }
+        self.issuer = issuer
+        self.audience = audience
+        self.access_token_ttl_seconds = int(access_ttl.total_seconds())
+        self.refresh_token_ttl_seconds = int(refresh_ttl.total_seconds())
+        self.leeway_seconds = leeway_seconds
+        self._token_hasher = token_hasher or PasswordSecurity()
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, *, token_hasher: PasswordSecurity | None = None
+    ) -> JWTService:
+        """Build from Settings; raises `KeyConfigurationError` for unusable keys."""
+        algorithm = settings.JWT_ALGORITHM
+
+        def keyring(prefix: str) -> Keyring:
+            current = getattr(settings, f"{prefix}_SIGNING_KEY").get_secret_value()
+            previous = [
+                key.get_secret_value() for key in getattr(settings, f"{prefix}_PREVIOUS_KEYS")
+            ]
+            return Keyring.load(algorithm, current, previous, prefix=prefix)
+
+        return cls(
+            access_keys=keyring("ACCESS_TOKEN"),
+            refresh_keys=keyring("REFRESH_TOKEN"),
+            issuer=settings.project_identifier,
+            audience=settings.project_client_identifier,
+            access_ttl=settings.access_token_timedelta,
+            refresh_ttl=settings.refresh_token_timedelta,
+            leeway_seconds=settings.JWT_LEEWAY_SECONDS,
+            token_hasher=token_hasher or PasswordSecurity.from_settings(settings),
+        )
+
+    def _encode(
+        self,
+        token_type: TokenType,
+        user_id: uuid.UUID | str,
+        roles: Sequence[str],
+        session_id: uuid.UUID | str,
+        ttl_seconds: int,
+    ) -> str:
+        now = int(time.time())
+        payload = {
+            "sub": str(user_id),
+            "roles": list(roles),
+            "sid": str(session_id),
+            "type": token_type,
+            "iat": now,
+            "exp": now + ttl_seconds,
+            "iss": self.issuer,
+            "aud": self.audience,
+            "jti": uuid.uuid4().hex,
+        }
+        signing = self._keyrings[token_type].signing
+        return jwt.encode(
+            payload, signing.key, algorithm=self.algorithm, headers={"kid": signing.kid}
+        )
+
+    def create_access_token(
+        self, user_id: uuid.UUID | str, roles: Sequence[str], session_id: uuid.UUID | str
+    ) -> str:
+        """A short-lived token that authenticates requests for one session."""
+        return self._encode("access", user_id, roles, session_id, self.access_token_ttl_seconds)
+
+    def create_refresh_token(
+        self, user_id: uuid.UUID | str, roles: Sequence[str], session_id: uuid.UUID | str
+    ) -> str:
+        """A long-lived token that can only be exchanged for a new pair."""
+        return self._encode("refresh", user_id, roles, session_id, self.refresh_token_ttl_seconds)
+
+    def decode_access_token(self, token: str) -> TokenClaims:
+        """Verify an access token; raises a `TokenError` subclass."""
+        return self._decode(token, "access")
+
+    def decode_refresh_token(self, token: str) -> TokenClaims:
+        """Verify a refresh token; raises a `TokenError` subclass."""
+        return self._decode(token, "refresh")
+
+    def _decode(self, token: str, expected: TokenType) -> TokenClaims:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise MalformedTokenError() from exc
+        if header.get("alg") != self.algorithm:
+            raise TokenAlgorithmError()
+        kid = header.get("kid")
+        if not isinstance(kid, str):
+            raise UnknownKeyError("token has no key id")
+        key = self._keyrings[expected].verification.get(kid)
+        if key is None:
+            other: TokenType = "refresh" if expected == "access" else "access"
+            if kid in self._keyrings[other].verification:
+                raise WrongTokenTypeError(f"{other} token used as an {expected} token")
+            raise UnknownKeyError()
+        try:
+            payload = jwt.decode(
+                token,
+                key.key,
+                algorithms=[self.algorithm],
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=self.leeway_seconds,
+                options={"require": list(REQUIRED_CLAIMS), "strict_aud": True},
+            )
+        except jwt.PyJWTError as exc:
+            raise _translate(exc) from exc
+        return _claims(payload, expected)
+
+    def hash_token(self, token: str) -> str:
+        """Argon2id hash of a token for storage (blocking; see PasswordSecurity for async)."""
+        return self._token_hasher.generate_token_hash(token)
+
+    def public_jwks(self) -> list[dict[str, str]] | None:
+        """Public JWKs of every access and refresh verification key; None for HMAC."""
+        if not is_asymmetric(self.algorithm):
+            return None
+        keys: dict[str, dict[str, str]] = {}
+        for keyring in self._keyrings.values():
+            for jwk in keyring.public_jwks():
+                keys.setdefault(jwk["kid"], jwk)
+        return list(keys.values())
