@@ -1,0 +1,104 @@
+"""Cost per request in µs with no sockets: the ASGI app called directly.
+
+Shows what the stack itself adds, without uvicorn's and the kernel's share that dilutes the
+over-the-wire ratio. Bare Starlette is listed for scale (FastAPI's own request path is most
+of the bare figure).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from asgi_lifespan import LifespanManager
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from bench.apps import BODY, PATH, add_bench_route, bare_app
+from bench.settings import bench_settings
+
+ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
+
+USER_AGENT = (
+    b"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 "
+    b"(KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36"
+)
+SCOPE: dict[str, Any] = {
+    "type": "http",
+    "asgi": {"version": "3.0", "spec_version": "2.4"},
+    "http_version": "1.1",
+    "method": "GET",
+    "scheme": "http",
+    "path": PATH,
+    "raw_path": PATH.encode(),
+    "query_string": b"",
+    "root_path": "",
+    "headers": [
+        (b"host", b"127.0.0.1:8000"),
+        (b"user-agent", USER_AGENT),
+        (b"accept", b"*/*"),
+        (b"accept-encoding", b"gzip, deflate"),
+    ],
+    "client": ("127.0.0.1", 50000),
+    "server": ("127.0.0.1", 8000),
+}
+REQUEST_MESSAGE = {"type": "http.request", "body": b"", "more_body": False}
+
+
+async def _receive() -> dict[str, Any]:
+    return REQUEST_MESSAGE
+
+
+async def _send(message: dict[str, Any]) -> None:
+    return None
+
+
+async def per_request_us(
+    app: ASGIApp, state: dict[str, Any], *, requests: int, repeats: int
+) -> float:
+    """Median over `repeats` batches of the mean µs per request."""
+    batches = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        for _ in range(requests):
+            await app({**SCOPE, "state": dict(state)}, _receive, _send)
+        batches.append((time.perf_counter() - started) / requests * 1e6)
+    return statistics.median(batches)
+
+
+def _starlette_app() -> Starlette:
+    async def endpoint(request: Any) -> JSONResponse:
+        return JSONResponse(BODY)
+
+    return Starlette(routes=[Route(PATH, endpoint)])
+
+
+async def _measure(log_dir: Path, requests: int, repeats: int) -> dict[str, float]:
+    from app.main import create_app
+
+    ours = add_bench_route(create_app(bench_settings(log_dir)))
+    figures: dict[str, float] = {}
+    for name, app in (("starlette", _starlette_app()), ("bare", bare_app()), ("ours", ours)):
+        async with LifespanManager(app) as manager:
+            state = dict(manager._state)
+            await per_request_us(app, state, requests=200, repeats=1)
+            figures[name] = round(
+                await per_request_us(app, state, requests=requests, repeats=repeats),
+                1,
+            )
+    figures["added_us"] = round(figures["ours"] - figures["bare"], 1)
+    return figures
+
+
+def measure(log_dir: Path, *, requests: int = 2000, repeats: int = 7) -> dict[str, float]:
+    """µs per request for bare Starlette, bare FastAPI and our full stack."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(_measure(log_dir, requests, repeats))
+    return uvloop.run(_measure(log_dir, requests, repeats))

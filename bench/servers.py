@@ -1,0 +1,98 @@
+"""Server subprocesses for the load runs: start on a free port, pinned, wait until serving."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.load import pin_to
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass(frozen=True, slots=True)
+class Server:
+    """A running server subprocess and the base URL it answers at."""
+
+    process: subprocess.Popen[bytes]
+    url: str
+
+
+def wait_until_serving(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode} before serving {url}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url, timeout=1.0).status_code == 200:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"server did not serve {url} within {timeout} s")
+
+
+@contextlib.contextmanager
+def serving(
+    command: list[str],
+    *,
+    ready_path: str,
+    env: dict[str, str],
+    cores: set[int],
+    stderr_to: Path,
+) -> Iterator[Server]:
+    """Run `command` (it gets the port as its last argument) until the block ends."""
+    port = free_port()
+    with stderr_to.open("ab") as stderr:
+        process = subprocess.Popen(
+            [*command, str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            preexec_fn=lambda: pin_to(cores),  # set in the child before exec
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_serving(url + ready_path, process)
+        yield Server(process, url)
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def bench_server(kind: str, *, env: dict[str, str], cores: set[int], stderr_to: Path) -> Any:
+    """`serving(...)` for `python -m bench.serve {kind}`."""
+    return serving(
+        [sys.executable, "-m", "bench.serve", kind],
+        ready_path="/bench",
+        env=env,
+        cores=cores,
+        stderr_to=stderr_to,
+    )
+
+
+def core_split() -> tuple[set[int], set[int]]:
+    """(server cores, load-generator cores): first core for the server, the rest for load."""
+    cores = sorted(os.sched_getaffinity(0))
+    if len(cores) < 2:
+        return set(cores), set(cores)
+    return {cores[0]}, set(cores[1:])
