@@ -5,13 +5,16 @@ from __future__ import annotations
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import http_compare, in_process, report
+from bench import hashing, http_compare, in_process, report
+
+Row = tuple[str, str, str]
 
 
-def _http_rows(http: dict[str, Any]) -> list[tuple[str, str, str]]:
+def _http_rows(http: dict[str, Any]) -> list[Row]:
     bare, ours = http["bare"], http["ours"]
     notes = (
         f"{http['generator']}, {http['connections']} connections, "
@@ -26,7 +29,7 @@ def _http_rows(http: dict[str, Any]) -> list[tuple[str, str, str]]:
     ]
 
 
-def _in_process_rows(figures: dict[str, float]) -> list[tuple[str, str, str]]:
+def _in_process_rows(figures: dict[str, float]) -> list[Row]:
     return [
         (
             "in-process µs/request: Starlette",
@@ -39,18 +42,58 @@ def _in_process_rows(figures: dict[str, float]) -> list[tuple[str, str, str]]:
     ]
 
 
+def _hashing_rows(figures: dict[str, Any]) -> list[Row]:
+    times, isolation = figures["times"], figures["isolation"]
+    offload, inline = isolation["offload"], isolation["inline"]
+    logins = f"{isolation['login_connections']} concurrent logins"
+    return [
+        (
+            "Argon2id hash / verify ms",
+            f"{times['hash_ms']:.1f} / {times['verify_ms']:.1f}",
+            "t={time_cost}, m={memory_cost_kib} KiB, p={parallelism}".format(**times["parameters"]),
+        ),
+        (
+            "trivial req/s, logins offloaded",
+            f"{offload['rps']:,.0f}",
+            f"{logins}, p99 {offload['p99_ms']:.1f} ms (target < 25 ms)",
+        ),
+        (
+            "trivial req/s, logins inline",
+            f"{inline['rps']:,.0f}",
+            f"{logins} hashing on the event loop, p99 {inline['p99_ms']:.0f} ms",
+        ),
+        (
+            "offloaded / inline req/s",
+            f"{isolation['rps_ratio_offload_to_inline']:.1f}x",
+            "target >= 5x",
+        ),
+    ]
+
+
+def _hashing(workdir: Path) -> dict[str, Any]:
+    return {
+        "times": hashing.hash_times_ms(workdir / "logs"),
+        "isolation": hashing.isolation(workdir),
+    }
+
+
+# (key in latest.json, what is measured, how, rows of the table)
+SECTIONS: list[tuple[str, str, Callable[[Path], Any], Callable[[Any], list[Row]]]] = [
+    ("http", "HTTP: bare FastAPI vs our stack", http_compare.compare, _http_rows),
+    ("in_process_us", "in-process cost per request", in_process.measure, _in_process_rows),
+    ("password_hashing", "password hashing isolation", _hashing, _hashing_rows),
+]
+
+
 def main() -> int:
     started = time.perf_counter()
     results: dict[str, Any] = {"machine": report.machine()}
-    rows: list[tuple[str, str, str]] = []
+    rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
-        workdir = Path(tmp)
-        print("HTTP: bare FastAPI vs our stack ...", file=sys.stderr, flush=True)
-        results["http"] = http_compare.compare(workdir / "http")
-        rows += _http_rows(results["http"])
-        print("in-process cost per request ...", file=sys.stderr, flush=True)
-        results["in_process_us"] = in_process.measure(workdir / "in-process-logs")
-        rows += _in_process_rows(results["in_process_us"])
+        for key, title, measure, to_rows in SECTIONS:
+            print(f"{title} ...", file=sys.stderr, flush=True)
+            results[key] = measure(Path(tmp) / key)
+            rows += to_rows(results[key])
     results["total_seconds"] = round(time.perf_counter() - started, 1)
     path = report.write(results)
     print(report.table(rows))

@@ -60,6 +60,60 @@ def pin_to(cores: set[int]) -> None:
         os.sched_setaffinity(0, cores & available)
 
 
+class Load:
+    """A load generator running in the background; `result()` waits for its report."""
+
+    def __init__(self, command: list[str], cores: set[int], seconds: float, cleanup: Path | None):
+        self._seconds = seconds
+        self._cleanup = cleanup
+        self._process = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=lambda: pin_to(cores),  # set in the child before exec
+        )
+
+    def result(self) -> LoadResult:
+        try:
+            stdout, stderr = self._process.communicate(timeout=self._seconds + 60)
+        finally:
+            if self._cleanup is not None:
+                self._cleanup.unlink(missing_ok=True)
+        if self._process.returncode != 0:
+            raise RuntimeError(f"load generator failed ({self._process.returncode}): {stderr}")
+        return _parse(stdout)
+
+
+def start_load(
+    url: str,
+    *,
+    seconds: float,
+    connections: int,
+    cores: set[int],
+    threads: int = 1,
+) -> Load:
+    """Start loading `url` for `seconds` with `connections` keep-alive connections."""
+    wrk = wrk_path()
+    if not wrk:
+        command = [sys.executable, "-m", "bench.pyload", url, str(seconds), str(connections)]
+        return Load(command, cores, seconds, None)
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(WRK_REPORT)
+    command = [
+        wrk,
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{max(1, round(seconds))}s",
+        "--timeout",
+        "10s",
+        "-s",
+        script.name,
+        url,
+    ]
+    return Load(command, cores, seconds, Path(script.name))
+
+
 def run_load(
     url: str,
     *,
@@ -68,46 +122,10 @@ def run_load(
     cores: set[int],
     threads: int = 1,
 ) -> LoadResult:
-    """Load `url` for `seconds` with `connections` keep-alive connections."""
-    wrk = wrk_path()
-    if wrk:
-        return _run_wrk(wrk, url, seconds, connections, threads, cores)
-    command = [sys.executable, "-m", "bench.pyload", url, str(seconds), str(connections)]
-    return _parse(_run_pinned(command, cores, seconds))
-
-
-def _run_wrk(
-    wrk: str, url: str, seconds: float, connections: int, threads: int, cores: set[int]
-) -> LoadResult:
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(WRK_REPORT)
-    try:
-        command = [
-            wrk,
-            f"-t{threads}",
-            f"-c{connections}",
-            f"-d{max(1, round(seconds))}s",
-            "--timeout",
-            "10s",
-            "-s",
-            script.name,
-            url,
-        ]
-        return _parse(_run_pinned(command, cores, seconds))
-    finally:
-        Path(script.name).unlink(missing_ok=True)
-
-
-def _run_pinned(command: list[str], cores: set[int], seconds: float) -> str:
-    completed = subprocess.run(
-        command,
-        capture_output=True,
-        text=True,
-        timeout=seconds + 60,
-        preexec_fn=lambda: pin_to(cores),  # set in the child before exec
-        check=True,
-    )
-    return completed.stdout
+    """Load `url` and wait for the figures."""
+    return start_load(
+        url, seconds=seconds, connections=connections, cores=cores, threads=threads
+    ).result()
 
 
 def _parse(output: str) -> LoadResult:

@@ -1,4 +1,4 @@
-"""`python -m bench.serve {ours|bare} PORT`: one uvicorn worker serving one of the two apps.
+"""`python -m bench.serve {ours|bare|hashing} PORT`: one uvicorn worker serving one app.
 
 Both apps get the same uvicorn options as `python -m app` (uvloop and httptools when
 installed, no server header, no proxy headers, logging left to the app).
@@ -11,6 +11,7 @@ import sys
 import uvicorn
 
 from bench.apps import bare_app, ours_app
+from bench.hashing import add_hash_routes
 
 UVICORN_OPTIONS = {
     "loop": "auto",
@@ -24,7 +25,8 @@ UVICORN_OPTIONS = {
 
 def main(argv: list[str]) -> None:
     kind, port = argv[0], int(argv[1])
-    application = ours_app() if kind == "ours" else bare_app()
+    builders = {"bare": bare_app, "ours": ours_app, "hashing": lambda: add_hash_routes(ours_app())}
+    application = builders[kind]()
     uvicorn.run(application, host="127.0.0.1", port=port, **UVICORN_OPTIONS)  # type: ignore[arg-type]
 
 
