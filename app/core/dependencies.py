@@ -12,6 +12,9 @@ from fastapi import Depends, Request
 from starlette.requests import HTTPConnection
 
 from app.core.config import Settings
+from app.core.http.client_ip import TrustedProxies
+from app.core.http.device import DeviceInfoExtractor
+from app.core.http.schemas import SessionDeviceInfo
 from app.core.response import ResponseFactory, get_response_factory
 from app.core.security import JWTService, PasswordSecurity
 
@@ -40,3 +43,20 @@ def get_jwt_service(connection: HTTPConnection) -> JWTService:
 
 PasswordSecurityDep = Annotated[PasswordSecurity, Depends(get_password_security)]
 JWTServiceDep = Annotated[JWTService, Depends(get_jwt_service)]
+
+
+def get_device_info(connection: HTTPConnection) -> SessionDeviceInfo:
+    """The client's device info, as the device-info middleware stored it on the request.
+
+    Computed here only for an app built without that middleware.
+    """
+    device_info: SessionDeviceInfo | None = connection.scope.get("state", {}).get("device_info")
+    if device_info is None:
+        settings: Settings = connection.app.state.settings
+        device_info = DeviceInfoExtractor(TrustedProxies(settings.TRUSTED_PROXIES))(
+            connection.scope
+        )
+    return device_info
+
+
+DeviceInfoDep = Annotated[SessionDeviceInfo, Depends(get_device_info)]

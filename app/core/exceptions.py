@@ -12,19 +12,28 @@
 
 Domain code raises these; `register_exception_handlers` turns them (and Starlette's
 HTTP errors, validation errors and anything unhandled) into problem+json responses.
+Those handlers are also what the error-boundary middleware calls for exceptions that
+escape the app before a response started (`app.core.http.error_boundary`), so an
+unhandled error still leaves through the request-ID, security-header and CORS layers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from http import HTTPStatus
 from types import MappingProxyType
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.utils import is_body_allowed_for_status_code
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.core.response import ResponseFactory
+from app.core.http.openapi import document_problem_responses
+from app.core.http.validation import sanitize_errors
+from app.core.logger import get_logger, request_id_ctx
+from app.core.response import ResponseFactory, reason_phrase
+
+logger = get_logger("app.core.exceptions")
 
 
 class AppHTTPException(StarletteHTTPException):
@@ -48,19 +57,12 @@ class AppHTTPException(StarletteHTTPException):
         merged_headers = {**(self.default_headers or {}), **(headers or {})} or None
         super().__init__(
             status_code=status,
-            detail=detail or _reason(status),
+            detail=detail or reason_phrase(status),
             headers=merged_headers,
         )
         self.title = title or self.default_title
         self.errors = errors
         self.meta_extensions = meta_extensions
-
-
-def _reason(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Error"
 
 
 class BadRequestError(AppHTTPException):
@@ -104,24 +106,74 @@ class ServiceUnavailableError(AppHTTPException):
     default_title = "Service Unavailable"
 
 
-async def _http_exception_handler(request: Request, exc: Exception) -> Response:
+async def http_exception_handler(request: Request, exc: Exception) -> Response:
+    """Any Starlette/FastAPI HTTPException (routing 404/405 included) as problem+json."""
     if not isinstance(exc, StarletteHTTPException):  # registered for this type only
         raise exc
     app_exc = (
         exc
         if isinstance(exc, AppHTTPException)
-        else AppHTTPException(exc.status_code, exc.detail, headers=exc.headers)
+        else AppHTTPException(
+            exc.status_code, exc.detail, title=reason_phrase(exc.status_code), headers=exc.headers
+        )
     )
+    headers = dict(app_exc.headers) if app_exc.headers else None
+    if not is_body_allowed_for_status_code(app_exc.status_code):
+        return Response(status_code=app_exc.status_code, headers=headers)
     return ResponseFactory(request).error(
         app_exc.status_code,
         app_exc.title,
         app_exc.detail,
         errors=app_exc.errors,
-        headers=dict(app_exc.headers or {}),
+        headers=headers,
         meta_extensions=app_exc.meta_extensions,
     )
 
 
+async def validation_exception_handler(request: Request, exc: Exception) -> Response:
+    """422 with the sanitised pydantic errors (see `app.core.http.validation`)."""
+    if not isinstance(exc, RequestValidationError):  # registered for this type only
+        raise exc
+    return ResponseFactory(request).error(
+        422,
+        "Unprocessable Content",
+        "The request did not pass validation; see errors.",
+        errors=sanitize_errors(exc.errors()),
+    )
+
+
+async def unhandled_exception_handler(request: Request, exc: Exception) -> Response:
+    """500 for anything unhandled: the traceback goes to the log, never to the client."""
+    request_id = request.scope.get("state", {}).get("request_id")
+    # Starlette calls this outside the request-ID middleware: restore the log context.
+    token = request_id_ctx.set(request_id) if request_id_ctx.get() is None else None
+    try:
+        logger.error(
+            "unhandled_exception",
+            exc_info=exc,
+            extra={
+                "exception_type": type(exc).__name__,
+                "method": request.scope.get("method"),
+                "path": request.scope.get("path"),
+            },
+        )
+    finally:
+        if token is not None:
+            request_id_ctx.reset(token)
+    return ResponseFactory(request).error(
+        500,
+        "Internal Server Error",
+        "The server failed to handle the request; quote meta.request_id when reporting it.",
+    )
+
+
 def register_exception_handlers(app: FastAPI) -> None:
-    """Register the HTTP, validation and catch-all handlers (HTTP-contract issue)."""
-    app.add_exception_handler(StarletteHTTPException, _http_exception_handler)
+    """Register the HTTP, validation and catch-all handlers, and document their bodies.
+
+    Every operation of the app's OpenAPI document then lists its error responses as
+    problem+json (see `app.core.http.openapi`).
+    """
+    app.add_exception_handler(StarletteHTTPException, http_exception_handler)
+    app.add_exception_handler(RequestValidationError, validation_exception_handler)
+    app.add_exception_handler(Exception, unhandled_exception_handler)
+    document_problem_responses(app)

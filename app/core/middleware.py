@@ -1,24 +1,74 @@
 """HTTP middleware orchestration: every layer is a plain ASGI class.
 
-A request passes through the layers in the spec's order:
-CORS -> Metrics -> Request ID -> Device Info -> Security Headers -> Rate Limiting -> app.
+A request passes through the layers in the spec's order (outer -> inner):
+CORS -> Metrics -> Request ID -> Device Info -> Security Headers -> Rate Limiting -> app,
+with two small guards just inside the security headers: the error boundary (so even an
+unhandled 500 leaves with the request ID, security headers and CORS) and the request
+body size limit (so a 413 does too, and the rate limiter never reads an oversized body).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.core.config import Settings, get_settings
+from app.core.http.body_limit import BodySizeLimitMiddleware
+from app.core.http.client_ip import TrustedProxies
+from app.core.http.device import DeviceInfoExtractor
+from app.core.http.error_boundary import ErrorBoundaryMiddleware
+from app.core.http.request_id import RequestIDMiddleware
+from app.core.http.security_headers import SecurityHeadersMiddleware
 from app.core.metrics.metrics_middleware import MetricsMiddleware
 from app.core.ratelimit import RateLimitMiddleware
 
+__all__ = [
+    "BodySizeLimitMiddleware",
+    "DeviceInfoMiddleware",
+    "ErrorBoundaryMiddleware",
+    "RequestIDMiddleware",
+    "SecurityHeadersMiddleware",
+    "add_middlewares",
+]
+
+
+class DeviceInfoMiddleware:
+    """Stores the request's `SessionDeviceInfo` at `request.state.device_info`."""
+
+    def __init__(self, app: ASGIApp, *, trusted_proxies: Iterable[str] = ()) -> None:
+        self.app = app
+        self.extract = DeviceInfoExtractor(TrustedProxies(trusted_proxies))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            state = scope.get("state")
+            if state is None:
+                state = scope["state"] = {}
+            state["device_info"] = self.extract(scope)
+        await self.app(scope, receive, send)
+
+
+def _docs_paths(app: FastAPI) -> list[str]:
+    return [
+        path
+        for path in (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url)
+        if path and app.openapi_url
+    ]
+
 
 def add_middlewares(app: FastAPI, settings: Settings | None = None) -> None:
-    """Register the six middleware so that requests meet them in the spec's order."""
+    """Register the middleware so that requests meet them in the spec's order."""
     settings = settings or get_settings()
     # Starlette wraps the last-added middleware outermost, so add them innermost first.
     app.add_middleware(RateLimitMiddleware)
+    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.MAX_REQUEST_BODY_BYTES)
+    app.add_middleware(ErrorBoundaryMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, docs_paths=_docs_paths(app))
+    app.add_middleware(DeviceInfoMiddleware, trusted_proxies=settings.TRUSTED_PROXIES)
+    app.add_middleware(RequestIDMiddleware)
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(
         CORSMiddleware,
@@ -26,4 +76,5 @@ def add_middlewares(app: FastAPI, settings: Settings | None = None) -> None:
         allow_credentials=settings.CORS_ALLOW_CREDENTIALS,
         allow_methods=settings.CORS_ALLOW_METHODS,
         allow_headers=settings.CORS_ALLOW_HEADERS,
+        expose_headers=["X-Request-ID"],
     )

@@ -1,15 +1,125 @@
-"""ResponseFactory: the success and RFC 9457 error envelopes, built per request."""
+"""ResponseFactory: the success and RFC 9457 error envelopes, built per request.
+
+The pydantic models below describe the same envelopes for OpenAPI: a route declares
+`response_model=SuccessEnvelope[ItemOut]` and `responses=problem_responses(404, 409)`,
+then returns `responses.success(item)`. Returning a ready JSONResponse means FastAPI
+does not validate or re-serialise it, so the models cost nothing at runtime.
+
+Bodies are serialised by one `json.dumps` pass: plain dicts and lists go straight to the
+C encoder, and only values it cannot handle (pydantic models, datetimes, UUIDs...) go
+through FastAPI's `jsonable_encoder`, one value at a time.
+"""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
-from typing import Any
+from http import HTTPStatus
+from typing import Any, Generic, Literal, TypeVar
 
 from fastapi import Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_SCHEMA_REF = "#/components/schemas/ProblemDetails"
+
+DataT = TypeVar("DataT")
+
+
+class SuccessMeta(BaseModel):
+    """`meta` of a success body; `meta_extensions` may add keys."""
+
+    model_config = ConfigDict(extra="allow")
+
+    timestamp: datetime = Field(description="UTC time the response was built (ISO 8601)")
+    success: Literal[True] = True
+    request_id: str | None = Field(description="Equals the X-Request-ID response header")
+
+
+class ErrorMeta(BaseModel):
+    """`meta` of a problem body; `meta_extensions` may add keys."""
+
+    model_config = ConfigDict(extra="allow")
+
+    timestamp: datetime = Field(description="UTC time the response was built (ISO 8601)")
+    success: Literal[False] = False
+    request_id: str | None = Field(description="Equals the X-Request-ID response header")
+
+
+class SuccessEnvelope(BaseModel, Generic[DataT]):
+    """`{"data": ..., "meta": {...}}`: every successful JSON response."""
+
+    data: DataT
+    meta: SuccessMeta
+
+
+class ProblemDetails(BaseModel):
+    """RFC 9457 problem details, `application/problem+json`: every error response."""
+
+    type: str = Field(description="https://httpstatuses.io/{status}")
+    title: str
+    status: int = Field(ge=100, le=599)
+    detail: str | None = None
+    instance: str = Field(description="The request path")
+    errors: list[Any] | dict[str, Any] | None = Field(
+        default=None, description="Structured details, e.g. the fields that failed validation"
+    )
+    meta: ErrorMeta
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` entries documenting these statuses as problem+json, for a route."""
+    return {
+        status: {
+            "description": reason_phrase(status),
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": PROBLEM_SCHEMA_REF}}},
+        }
+        for status in statuses
+    }
+
+
+def reason_phrase(status: int) -> str:
+    """The standard reason phrase of a status ("Not Found"), or "Error" for unknown codes."""
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def _encode_fallback(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    return jsonable_encoder(value)
+
+
+def render_json(content: Any) -> bytes:
+    """Compact UTF-8 JSON; the C encoder first, `jsonable_encoder` only where needed."""
+    try:
+        text = json.dumps(
+            content,
+            ensure_ascii=False,
+            allow_nan=False,
+            separators=(",", ":"),
+            default=_encode_fallback,
+        )
+    except TypeError:  # e.g. dict keys that are UUIDs: let FastAPI convert everything
+        text = json.dumps(
+            jsonable_encoder(content), ensure_ascii=False, allow_nan=False, separators=(",", ":")
+        )
+    return text.encode("utf-8")
+
+
+class EnvelopeResponse(JSONResponse):
+    """JSONResponse with the fast encoder above."""
+
+    def render(self, content: Any) -> bytes:
+        return render_json(content)
+
+
+class ProblemResponse(EnvelopeResponse):
+    media_type = PROBLEM_MEDIA_TYPE
 
 
 def _meta(request_id: str | None, success: bool, extra: dict[str, Any] | None) -> dict[str, Any]:
@@ -24,13 +134,23 @@ def _meta(request_id: str | None, success: bool, extra: dict[str, Any] | None) -
 
 
 class ResponseFactory:
-    """Builds envelopes that carry the request's X-Request-ID in `meta`."""
+    """Builds envelopes that carry the request's X-Request-ID in `meta`.
 
-    __slots__ = ("instance", "request_id")
+    The request ID is read from `request.state.request_id` (set by the request-ID
+    middleware), which also works where the ContextVar is already reset.
+    """
+
+    __slots__ = ("_scope", "request_id")
 
     def __init__(self, request: Request) -> None:
-        self.request_id: str | None = getattr(request.state, "request_id", None)
-        self.instance = request.url.path
+        self._scope = request.scope
+        state = self._scope.get("state")
+        self.request_id: str | None = state.get("request_id") if state else None
+
+    @property
+    def instance(self) -> str:
+        """The request path, RFC 9457's `instance`."""
+        return str(self._scope.get("path", ""))
 
     def success(
         self,
@@ -40,11 +160,8 @@ class ResponseFactory:
         headers: dict[str, str] | None = None,
         meta_extensions: dict[str, Any] | None = None,
     ) -> JSONResponse:
-        body = {
-            "data": jsonable_encoder(data),
-            "meta": _meta(self.request_id, True, meta_extensions),
-        }
-        return JSONResponse(body, status_code=status_code, headers=headers)
+        body = {"data": data, "meta": _meta(self.request_id, True, meta_extensions)}
+        return EnvelopeResponse(body, status_code=status_code, headers=headers)
 
     def error(
         self,
@@ -64,11 +181,9 @@ class ResponseFactory:
             "instance": self.instance,
         }
         if errors is not None:
-            body["errors"] = jsonable_encoder(errors)
+            body["errors"] = errors
         body["meta"] = _meta(self.request_id, False, meta_extensions)
-        return JSONResponse(
-            body, status_code=status_code, headers=headers, media_type=PROBLEM_MEDIA_TYPE
-        )
+        return ProblemResponse(body, status_code=status_code, headers=headers)
 
 
 def get_response_factory(request: Request) -> ResponseFactory:
