@@ -1,0 +1,302 @@
+"""The logging pipeline: JSON fields, destinations, rotation, flushing, context, safety."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.core.config import Settings
+from app.core.logger import (
+    MAX_BYTES,
+    ContextQueueHandler,
+    configure_logging,
+    get_logger,
+    request_id_ctx,
+    stop_logger,
+    user_id_ctx,
+)
+
+SPEC_FIELDS = {"timestamp", "message", "level", "logger", "module", "function", "line"}
+
+
+@pytest.fixture(autouse=True)
+def _release_logging() -> Iterator[None]:
+    yield
+    stop_logger()
+
+
+@pytest.fixture
+def log_dir(make_settings: Callable[..., Settings], tmp_path: Path) -> Path:
+    directory = tmp_path / "logs"
+    configure_logging(make_settings(LOG_DIR=directory))
+    return directory
+
+
+def records(path: Path) -> list[dict[str, Any]]:
+    """Every JSON line of `path`, after flushing the pipeline."""
+    stop_logger()
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def marked(path: Path, marker: str) -> list[dict[str, Any]]:
+    return [record for record in records(path) if record["message"] == marker]
+
+
+def test_a_record_is_one_json_line_with_exactly_the_spec_fields(log_dir: Path) -> None:
+    logger = get_logger("app.tests.fields")
+    line = inspect.currentframe().f_lineno + 1  # type: ignore[union-attr]
+    logger.info("fields_event", extra={"attempt": 2, "to": "a@example.com"})
+
+    (record,) = marked(log_dir / "app.json", "fields_event")
+    assert set(record) == SPEC_FIELDS | {"extra"}
+    assert record["level"] == "INFO"
+    assert record["logger"] == "app.tests.fields"
+    assert record["module"] == "test_logger"
+    assert record["function"] == "test_a_record_is_one_json_line_with_exactly_the_spec_fields"
+    assert record["line"] == line
+    assert record["extra"] == {"attempt": 2, "to": "a@example.com"}
+    stamp = datetime.fromisoformat(record["timestamp"])
+    assert stamp.utcoffset() == UTC.utcoffset(None)
+    assert abs((datetime.now(UTC) - stamp).total_seconds()) < 60
+
+
+def test_request_and_user_ids_are_snapshotted_when_the_call_is_made(log_dir: Path) -> None:
+    logger = get_logger("app.tests.context")
+    logger.info("without_context")
+    request_token = request_id_ctx.set("req-123")
+    user_token = user_id_ctx.set("user-456")
+    logger.info("with_context")
+    request_id_ctx.reset(request_token)  # before the listener thread formats the record
+    user_id_ctx.reset(user_token)
+
+    (plain,) = marked(log_dir / "app.json", "without_context")
+    (scoped,) = marked(log_dir / "app.json", "with_context")
+    assert set(plain) == SPEC_FIELDS
+    assert (scoped["request_id"], scoped["user_id"]) == ("req-123", "user-456")
+
+
+async def test_concurrent_tasks_keep_their_own_request_id(log_dir: Path) -> None:
+    logger = get_logger("app.tests.tasks")
+
+    async def handle(request_id: str) -> None:
+        request_id_ctx.set(request_id)
+        for step in range(5):
+            logger.info("task_step", extra={"expected": request_id, "step": step})
+            await asyncio.sleep(0)
+
+    await asyncio.gather(*(handle(f"req-{n}") for n in range(50)))
+
+    lines = marked(log_dir / "app.json", "task_step")
+    assert len(lines) == 250
+    assert all(line["request_id"] == line["extra"]["expected"] for line in lines)
+
+
+def test_levels_go_to_their_files(log_dir: Path) -> None:
+    logger = get_logger("app.tests.levels")
+    for level in ("debug", "info", "warning", "error", "critical"):
+        getattr(logger, level)(f"level_{level}")
+
+    def levels(name: str) -> list[str]:
+        return [r["level"] for r in records(log_dir / name) if r["logger"] == "app.tests.levels"]
+
+    assert levels("app.json") == ["INFO", "WARNING", "ERROR", "CRITICAL"]
+    assert levels("error.json") == ["ERROR", "CRITICAL"]
+
+
+def test_exception_carries_the_traceback(log_dir: Path) -> None:
+    logger = get_logger("app.tests.exception")
+    try:
+        raise ValueError("broken on purpose")
+    except ValueError:
+        logger.exception("exception_event")
+
+    (record,) = marked(log_dir / "error.json", "exception_event")
+    assert record["exception"].startswith("Traceback (most recent call last):")
+    assert "ValueError: broken on purpose" in record["exception"]
+
+
+def test_files_rotate_at_the_size_limit_keeping_five_backups(log_dir: Path) -> None:
+    logger = get_logger("app.tests.rotation")
+    chunk = "x" * (MAX_BYTES // 4)
+    count = 21  # 3 records fill a file (a 4th would pass the limit): 7 files' worth
+    for n in range(count):
+        logger.info("rotation_event", extra={"n": n, "chunk": chunk})
+    stop_logger()
+
+    files = sorted(log_dir.glob("app.json*"))
+    assert [f.name for f in files] == ["app.json", *(f"app.json.{n}" for n in range(1, 6))]
+    assert all(f.stat().st_size <= MAX_BYTES for f in files)
+    kept = [r["extra"]["n"] for f in files for r in records(f) if r["message"] == "rotation_event"]
+    # Each file holds 3 chunks (4 would pass the limit); the newest 18 records are kept.
+    assert sorted(kept) == list(range(count - 18, count))
+    assert (log_dir / "app.json.1").stat().st_size > MAX_BYTES * 3 // 4
+
+
+def test_stop_flushes_every_record_logged_under_concurrent_load(log_dir: Path) -> None:
+    logger = get_logger("app.tests.load")
+    threads, per_thread = 8, 2_000
+    start = threading.Barrier(threads)
+
+    def hammer(worker: int) -> None:
+        start.wait()
+        for n in range(per_thread):
+            logger.info("load_event", extra={"worker": worker, "n": n})
+
+    pool = [threading.Thread(target=hammer, args=(w,)) for w in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    stop_logger()  # no wait: stopping must drain the queue itself
+
+    lines = marked(log_dir / "app.json", "load_event")
+    assert len(lines) == threads * per_thread
+    assert len({(r["extra"]["worker"], r["extra"]["n"]) for r in lines}) == threads * per_thread
+
+
+def test_stop_is_safe_twice_and_a_later_record_is_still_written(log_dir: Path) -> None:
+    logger = get_logger("app.tests.stop")
+    logger.info("before_stop")
+    stop_logger()
+    stop_logger()
+    logger.info("after_stop")
+
+    names = [r["message"] for r in records(log_dir / "app.json")]
+    assert names.index("before_stop") < names.index("after_stop")
+
+
+def test_setup_is_idempotent_and_retargets_without_leaking_threads(
+    make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    configure_logging(make_settings(LOG_DIR=first))
+    threads_before = threading.active_count()
+    for _ in range(5):
+        configure_logging(make_settings(LOG_DIR=first))
+        get_logger("app.tests.idempotent")
+    get_logger("app.tests.idempotent").info("to_first")
+    configure_logging(make_settings(LOG_DIR=second))
+    get_logger("app.tests.idempotent").info("to_second")
+
+    ours = [h for h in logging.getLogger().handlers if isinstance(h, ContextQueueHandler)]
+    assert len(ours) == 1
+    assert threading.active_count() == threads_before
+    assert [r["message"] for r in marked(first / "app.json", "to_first")] == ["to_first"]
+    assert marked(first / "app.json", "to_second") == []
+    assert len(marked(second / "app.json", "to_second")) == 1
+
+
+def test_library_loggers_share_the_pipeline_without_sql_echo(log_dir: Path) -> None:
+    uvicorn_handler = logging.StreamHandler()
+    logging.getLogger("uvicorn.error").addHandler(uvicorn_handler)  # as uvicorn's dictConfig does
+    logging.getLogger("uvicorn.error").propagate = False
+    configure_logging(Settings(_env_file=None, LOG_DIR=log_dir, ENVIRONMENT="test"))  # type: ignore[call-arg]
+
+    logging.getLogger("uvicorn.error").info("uvicorn_line")
+    logging.getLogger("sqlalchemy.engine.Engine").info("SELECT secret_column FROM t")
+    logging.getLogger("sqlalchemy.pool").warning("pool_warning")
+
+    lines = records(log_dir / "app.json")
+    assert ("uvicorn.error", "uvicorn_line") in {(r["logger"], r["message"]) for r in lines}
+    assert ("sqlalchemy.pool", "pool_warning") in {(r["logger"], r["message"]) for r in lines}
+    assert not any("secret_column" in r["message"] for r in lines)
+    assert uvicorn_handler not in logging.getLogger("uvicorn.error").handlers
+
+
+def test_secrets_never_reach_the_files(log_dir: Path) -> None:
+    secrets = ["hunter2", "tok-abc", "s3cr3t", "Bearer-value-123", "sid-999", "key-777", "raw-888"]
+    get_logger("app.tests.redaction").warning(
+        "login_attempt token=tok-abc",
+        extra={
+            "password": "hunter2",
+            "email": "a@example.com",
+            "nested": {"refresh_token": "tok-abc", "items": [{"client_secret": "s3cr3t"}]},
+            "headers": {"Authorization": "Bearer Bearer-value-123", "Cookie": "sid=sid-999"},
+            "raw_headers": [(b"authorization", b"Bearer raw-888"), (b"accept", b"*/*")],
+            "note": "sent with Authorization: Bearer Bearer-value-123",
+            "API-Key": "key-777",
+        },
+    )
+    text = (log_dir / "app.json").read_text() if records(log_dir / "app.json") else ""
+    for secret in secrets:
+        assert secret not in text
+    (record,) = marked(log_dir / "app.json", "login_attempt token=[REDACTED]")
+    extra = record["extra"]
+    assert extra["password"] == "[REDACTED]"
+    assert extra["email"] == "a@example.com"
+    assert extra["nested"]["refresh_token"] == "[REDACTED]"
+    assert extra["nested"]["items"] == [{"client_secret": "[REDACTED]"}]
+    assert extra["headers"] == {"Authorization": "[REDACTED]", "Cookie": "[REDACTED]"}
+    assert extra["raw_headers"][1] == ["accept", "*/*"]
+
+
+def test_crlf_cannot_forge_a_line_in_the_files(log_dir: Path) -> None:
+    forged = 'real\r\n{"message": "forged", "level": "CRITICAL"}\u2028next'
+    get_logger("app.tests.crlf").error(forged, extra={"k\nk": "v\r\nv"})
+
+    for name in ("app.json", "error.json"):
+        text = (log_dir / name).read_text() if records(log_dir / name) else ""
+        assert text.count("\n") == len(text.splitlines()) == len(records(log_dir / name))
+        assert [
+            r["message"] for r in records(log_dir / name) if r["logger"] == "app.tests.crlf"
+        ] == [forged]
+
+
+def test_crlf_cannot_forge_a_line_on_the_plain_console(
+    make_settings: Callable[..., Settings], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure_logging(make_settings(LOG_DIR=tmp_path / "logs", LOG_JSON_CONSOLE=False))
+    logger = get_logger("app.tests.console")
+    logger.warning("first\r\nFAKE 2020-01-01 CRITICAL forged\x1b[31m", extra={"k": "a\nb"})
+    try:
+        raise RuntimeError("boom\nFAKE 2020-01-01 CRITICAL forged")
+    except RuntimeError:
+        logger.exception("second")
+    stop_logger()
+
+    lines = [line for line in capsys.readouterr().err.splitlines() if line]
+    ours = [line for line in lines if "app.tests.console" in line]
+    assert len(ours) == 2
+    assert "first\\r\\nFAKE" in ours[0]
+    assert "\x1b" not in ours[0]
+    continuation = lines[lines.index(ours[1]) + 1 :]
+    assert continuation
+    assert all(line.startswith("    | ") for line in continuation)
+
+
+def test_production_console_is_json(
+    make_settings: Callable[..., Settings], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure_logging(
+        make_settings(LOG_DIR=tmp_path / "logs", ENVIRONMENT="production", LOG_LEVEL="DEBUG")
+    )
+    get_logger("app.tests.prodconsole").debug("json_console_event")
+    stop_logger()
+
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line]
+    assert ("app.tests.prodconsole", "DEBUG") in {(r["logger"], r["level"]) for r in lines}
+
+
+def test_several_workers_write_one_file_set_each(
+    make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
+    directory = tmp_path / "logs"
+    configure_logging(make_settings(LOG_DIR=directory, WORKERS=2))
+    get_logger("app.tests.workers").error("worker_event")
+    stop_logger()
+
+    assert len(marked(directory / f"app.{os.getpid()}.json", "worker_event")) == 1
+    assert len(marked(directory / f"error.{os.getpid()}.json", "worker_event")) == 1
+    assert not (directory / "app.json").exists()
