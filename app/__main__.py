@@ -45,6 +45,7 @@ def main() -> int:
         proxy_headers=False,
         server_header=False,
         log_config=None,
+        access_log=False,  # the request-ID middleware logs each request once
         timeout_graceful_shutdown=settings.SHUTDOWN_TIMEOUT_SECONDS,
     )
     return 0

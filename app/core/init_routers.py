@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
+from pydantic import BaseModel
 
 from app.core.dependencies import ResponseFactoryDep, SettingsDep
 from app.core.jwks import jwks_router
 from app.core.metrics.metrics_router import metrics_router
+from app.core.response import SuccessEnvelope
 
 root_router = APIRouter(tags=["root"])
 
 
-@root_router.get("/", summary="Service name, status and environment")
+class ServiceInfo(BaseModel):
+    name: str
+    status: str
+    environment: str
+    version: str
+
+
+@root_router.get(
+    "/",
+    summary="Service name, status and environment",
+    response_model=SuccessEnvelope[ServiceInfo],
+)
 async def root(settings: SettingsDep, responses: ResponseFactoryDep) -> object:
     return responses.success(
         {

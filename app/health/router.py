@@ -9,26 +9,52 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
+from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.dependencies import ResponseFactoryDep
 from app.core.exceptions import ServiceUnavailableError
+from app.core.response import SuccessEnvelope, problem_responses
 
 CHECK_TIMEOUT_SECONDS = 1.0
 
 health_router = APIRouter(tags=["health"])
 
 
-@health_router.get("/health", summary="Liveness: the process is serving")
+class Liveness(BaseModel):
+    status: Literal["ok"]
+
+
+class CheckResult(BaseModel):
+    status: Literal["ok", "error"]
+    latency_ms: float
+    error: str | None = None
+
+
+class Readiness(BaseModel):
+    status: Literal["ok"]
+    checks: dict[str, CheckResult]
+
+
+@health_router.get(
+    "/health",
+    summary="Liveness: the process is serving",
+    response_model=SuccessEnvelope[Liveness],
+)
 async def liveness(responses: ResponseFactoryDep) -> object:
     return responses.success({"status": "ok"})
 
 
-@health_router.get("/health/ready", summary="Readiness: dependencies answer")
+@health_router.get(
+    "/health/ready",
+    summary="Readiness: dependencies answer",
+    response_model=SuccessEnvelope[Readiness],
+    responses=problem_responses(503),
+)
 async def readiness(request: Request, responses: ResponseFactoryDep) -> object:
     state = request.app.state
     if getattr(state, "draining", False):
