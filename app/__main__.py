@@ -10,6 +10,8 @@ from types import FrameType
 import uvicorn
 
 from app.core.config import InsecureSettingsError, find_insecure_settings, get_settings
+from app.core.logger import configure_logging
+from app.core.metrics.prometheus import multiprocess_directory
 from app.db.postgres.bootstrap import DatabaseUnavailableError, prepare_database
 
 
@@ -20,6 +22,7 @@ def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
 
 def main() -> int:
     settings = get_settings()
+    configure_logging(settings)  # this process's own lines (bootstrap, uvicorn's supervisor)
     findings = find_insecure_settings(settings)
     if findings and settings.is_production:
         print(InsecureSettingsError(findings), file=sys.stderr)
@@ -37,17 +40,19 @@ def main() -> int:
         os.environ["POSTGRES_PORT"] = str(prepared.POSTGRES_PORT)
         get_settings.cache_clear()
     signal.signal(signal.SIGTERM, _exit_cleanly)
-    uvicorn.run(
-        "app.main:app",
-        host=settings.HOST,
-        port=settings.PORT,
-        workers=settings.WORKERS,
-        proxy_headers=False,
-        server_header=False,
-        log_config=None,
-        access_log=False,  # the request-ID middleware logs each request once
-        timeout_graceful_shutdown=settings.SHUTDOWN_TIMEOUT_SECONDS,
-    )
+    # With several workers, metrics go through prometheus_client's multiprocess files.
+    with multiprocess_directory(settings.WORKERS):
+        uvicorn.run(
+            "app.main:app",
+            host=settings.HOST,
+            port=settings.PORT,
+            workers=settings.WORKERS,
+            proxy_headers=False,
+            server_header=False,
+            log_config=None,
+            access_log=False,  # the request-ID middleware logs each request once
+            timeout_graceful_shutdown=settings.SHUTDOWN_TIMEOUT_SECONDS,
+        )
     return 0
 
 

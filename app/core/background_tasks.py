@@ -1,17 +1,35 @@
-"""The global background task registry, started and stopped by the lifespan."""
+"""The global background task registry, started and stopped by the lifespan.
+
+The lifespan hands in what the tasks need (the AsyncEngine, intervals), so `core`
+never imports `app.db`.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from typing import TYPE_CHECKING
 
+from app.core.metrics.metrics_background_tasks import (
+    DEFAULT_INTERVAL_SECONDS,
+    update_system_metrics,
+)
+
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
 
-def global_background_tasks(engine: AsyncEngine | None = None) -> list[asyncio.Task[None]]:
-    """Start the app-wide periodic tasks; the lifespan cancels them at shutdown."""
-    return []
+def global_background_tasks(
+    engine: AsyncEngine | None = None,
+    *,
+    system_metrics_interval: float = DEFAULT_INTERVAL_SECONDS,
+) -> list[asyncio.Task[None]]:
+    """Start the app-wide periodic tasks (in the running loop); the lifespan cancels them."""
+    return [
+        asyncio.create_task(
+            update_system_metrics(engine, system_metrics_interval),
+            name="update_system_metrics",
+        ),
+    ]
 
 
 async def cancel_background_tasks(

@@ -1,5 +1,53 @@
-"""GET /metrics and GET /metrics/{prefix} (observability issue)."""
+"""GET /metrics and GET /metrics/{prefix}: the Prometheus text exposition.
 
-from fastapi import APIRouter
+With METRICS_AUTH_TOKEN set, both require `Authorization: Bearer <token>`, compared in
+constant time; anything else is a 401 problem+json. Rendering runs in the threadpool
+(sync endpoints), so a large scrape does not hold the event loop.
+"""
 
-metrics_router = APIRouter(tags=["metrics"])
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from app.core.dependencies import SettingsDep
+from app.core.exceptions import AuthenticationError
+from app.core.metrics.prometheus import CONTENT_TYPE_LATEST, prometheus
+
+
+def require_metrics_token(request: Request, settings: SettingsDep) -> None:
+    """Let the scrape through when no token is configured or the bearer token matches."""
+    if settings.METRICS_AUTH_TOKEN is None:
+        return
+    expected = settings.METRICS_AUTH_TOKEN.get_secret_value().encode()
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        credentials.strip().encode(), expected
+    ):
+        raise AuthenticationError(detail="A valid metrics bearer token is required.")
+
+
+metrics_router = APIRouter(tags=["metrics"], dependencies=[Depends(require_metrics_token)])
+
+_EXPOSITION: dict[int | str, dict[str, Any]] = {
+    200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Text exposition"}
+}
+
+
+@metrics_router.get(
+    "/metrics", summary="All Prometheus metrics", response_class=Response, responses=_EXPOSITION
+)
+def all_metrics() -> Response:
+    return Response(prometheus.render(), media_type=CONTENT_TYPE_LATEST)
+
+
+@metrics_router.get(
+    "/metrics/{prefix}",
+    summary="Prometheus metrics whose name starts with prefix",
+    response_class=Response,
+    responses=_EXPOSITION,
+)
+def metrics_with_prefix(prefix: str) -> Response:
+    return Response(prometheus.render(prefix), media_type=CONTENT_TYPE_LATEST)
