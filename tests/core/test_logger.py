@@ -13,7 +13,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from fastapi import APIRouter
 
 from app.core.config import Settings
 from app.core.logger import (
@@ -300,3 +302,29 @@ def test_several_workers_write_one_file_set_each(
     assert len(marked(directory / f"app.{os.getpid()}.json", "worker_event")) == 1
     assert len(marked(directory / f"error.{os.getpid()}.json", "worker_event")) == 1
     assert not (directory / "app.json").exists()
+
+
+async def test_every_line_of_a_request_carries_its_response_request_id(
+    make_client: Callable[..., Any], tmp_path: Path
+) -> None:
+    router = APIRouter()
+    logger = get_logger("app.tests.http")
+
+    @router.get("/logged/{item_id}")
+    async def logged(item_id: int) -> dict[str, int]:
+        logger.info("handler_start", extra={"item_id": item_id})
+        await asyncio.sleep(0)
+        logger.warning("handler_end", extra={"item_id": item_id})
+        return {"item_id": item_id}
+
+    async with make_client() as client:
+        client.app.include_router(router, prefix="/api/logtest")
+        responses: list[httpx.Response] = await asyncio.gather(
+            *(client.get(f"/api/logtest/logged/{n}") for n in range(20))
+        )
+    lines = [r for r in records(tmp_path / "logs" / "app.json") if r["logger"] == "app.tests.http"]
+    assert len(lines) == 40
+    by_item = {
+        response.json()["item_id"]: response.headers["x-request-id"] for response in responses
+    }
+    assert all(line["request_id"] == by_item[line["extra"]["item_id"]] for line in lines)
