@@ -26,7 +26,9 @@ from app.core.background_tasks import cancel_background_tasks
 from app.core.config import InsecureSettingsError, find_insecure_settings
 from app.core.init_routers import initiate_routers
 from app.core.logger import configure_logging
+from app.core.metrics.prometheus import prometheus
 from app.core.security import JWTService, PasswordSecurity
+from app.db.mongo import create_mongo_client
 from app.db.postgres import create_engine
 from app.health.router import health_router
 
@@ -85,7 +87,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         else None
     )
     app.state.draining = False
-    tasks = global_background_tasks(engine)
+    app.state.mongo = create_mongo_client(settings)
+    tasks = global_background_tasks(
+        engine, system_metrics_interval=settings.SYSTEM_METRICS_INTERVAL_SECONDS
+    )
     logger.info("startup_complete", extra={"environment": settings.ENVIRONMENT})
     try:
         with _draining_on_termination(app):
@@ -93,6 +98,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         app.state.draining = True
         await cancel_background_tasks(tasks)
+        prometheus.mark_process_dead()  # this worker's live gauges leave /metrics
+        if app.state.mongo is not None:
+            await app.state.mongo.close()
         if app.state.redis is not None:
             await app.state.redis.aclose()
         await engine.dispose()
