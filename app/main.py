@@ -27,6 +27,7 @@ from app.core.config import InsecureSettingsError, find_insecure_settings
 from app.core.init_routers import initiate_routers
 from app.core.logger import configure_logging
 from app.core.metrics.prometheus import prometheus
+from app.core.ratelimit import RateLimiter
 from app.core.security import JWTService, PasswordSecurity
 from app.db.mongo import create_mongo_client
 from app.db.postgres import create_engine
@@ -87,6 +88,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         else None
     )
     app.state.draining = False
+    rate_limiter: RateLimiter | None = getattr(app.state, "rate_limiter", None)
+    if rate_limiter is not None:
+        await rate_limiter.start()
     app.state.mongo = create_mongo_client(settings)
     tasks = global_background_tasks(
         engine, system_metrics_interval=settings.SYSTEM_METRICS_INTERVAL_SECONDS
@@ -101,6 +105,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         prometheus.mark_process_dead()  # this worker's live gauges leave /metrics
         if app.state.mongo is not None:
             await app.state.mongo.close()
+        if rate_limiter is not None:
+            await rate_limiter.aclose()
         if app.state.redis is not None:
             await app.state.redis.aclose()
         await engine.dispose()

@@ -23,7 +23,7 @@ from app.core.http.error_boundary import ErrorBoundaryMiddleware
 from app.core.http.request_id import RequestIDMiddleware
 from app.core.http.security_headers import SecurityHeadersMiddleware
 from app.core.metrics.metrics_middleware import MetricsMiddleware
-from app.core.ratelimit import RateLimitMiddleware
+from app.core.ratelimit import RateLimiter, RateLimitMiddleware
 
 __all__ = [
     "BodySizeLimitMiddleware",
@@ -63,7 +63,13 @@ def add_middlewares(app: FastAPI, settings: Settings | None = None) -> None:
     """Register the middleware so that requests meet them in the spec's order."""
     settings = settings or get_settings()
     # Starlette wraps the last-added middleware outermost, so add them innermost first.
-    app.add_middleware(RateLimitMiddleware)
+    # On app.state so the lifespan can start and close it (None when disabled).
+    app.state.rate_limiter = RateLimiter.from_settings(settings)
+    app.add_middleware(
+        RateLimitMiddleware,
+        limiter=app.state.rate_limiter,
+        max_body_bytes=settings.MAX_REQUEST_BODY_BYTES,
+    )
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.MAX_REQUEST_BODY_BYTES)
     app.add_middleware(ErrorBoundaryMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, docs_paths=_docs_paths(app))

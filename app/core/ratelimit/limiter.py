@@ -1,0 +1,117 @@
+"""The rate limiter the middleware asks: Redis when configured, memory otherwise or meanwhile.
+
+When Redis fails, the hit is answered by the in-process backend instead, so limiting
+never stops and never turns into a 500; the failure is logged and counted in
+`app_ratelimit_backend_errors_total`. Redis is tried again after `retry_seconds`, so an
+outage costs one failed attempt per interval, not a timeout per request. While Redis is
+down every worker counts on its own: a client can get up to `limit` per worker.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from app.core.logger import get_logger
+from app.core.metrics.prometheus import prometheus
+from app.core.ratelimit.backends import (
+    Decision,
+    MemoryBackend,
+    RateLimitBackendError,
+    RedisBackend,
+)
+from app.core.ratelimit.rules import RateLimitRule, rules_from_settings
+
+if TYPE_CHECKING:
+    from app.core.config import Settings
+
+logger = get_logger("app.core.ratelimit")
+
+backend_errors = prometheus.register_counter(
+    "app_ratelimit_backend_errors_total",
+    "Rate-limit checks the shared backend failed; the in-process limiter answered them.",
+    ["backend"],
+)
+
+
+class RateLimiter:
+    """Applies `rules` with a shared Redis backend (optional) and an in-process fallback."""
+
+    def __init__(
+        self,
+        rules: Sequence[RateLimitRule],
+        *,
+        memory: MemoryBackend | None = None,
+        redis: RedisBackend | None = None,
+        retry_seconds: float = 5.0,
+    ) -> None:
+        self.rules = tuple(rules)
+        self.memory = memory or MemoryBackend()
+        self.redis = redis
+        self.retry_seconds = retry_seconds
+        self._redis_down_until = 0.0
+        self._redis_failing = False
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RateLimiter | None:
+        """None when RATE_LIMIT_ENABLED is false."""
+        if not settings.RATE_LIMIT_ENABLED:
+            return None
+        redis = (
+            RedisBackend(settings.REDIS_URL, key_prefix=f"{settings.project_identifier}:ratelimit")
+            if settings.REDIS_URL
+            else None
+        )
+        return cls(
+            rules_from_settings(settings),
+            memory=MemoryBackend(settings.RATE_LIMIT_MEMORY_MAX_KEYS),
+            redis=redis,
+            retry_seconds=settings.RATE_LIMIT_REDIS_RETRY_SECONDS,
+        )
+
+    @property
+    def using_fallback(self) -> bool:
+        """True while Redis is configured but being skipped after a failure."""
+        return self.redis is not None and self._redis_failing
+
+    async def start(self) -> None:
+        """Check Redis once at startup so an outage shows in the logs before traffic."""
+        if self.redis is None:
+            return
+        try:
+            await self.redis.ping()
+        except RateLimitBackendError as exc:
+            self._redis_unavailable(exc)
+
+    async def hit(self, rule: RateLimitRule, key: str) -> Decision:
+        if self.redis is not None and time.monotonic() >= self._redis_down_until:
+            try:
+                decision = await self.redis.hit(rule, key)
+            except RateLimitBackendError as exc:
+                self._redis_unavailable(exc)
+            else:
+                if self._redis_failing:
+                    self._redis_failing = False
+                    logger.info("ratelimit_backend_recovered", extra={"backend": "redis"})
+                return decision
+        return await self.memory.hit(rule, key)
+
+    def _redis_unavailable(self, exc: RateLimitBackendError) -> None:
+        self._redis_failing = True
+        self._redis_down_until = time.monotonic() + self.retry_seconds
+        backend_errors.labels(backend="redis").inc()
+        logger.error(
+            "ratelimit_backend_unavailable",
+            extra={
+                "backend": "redis",
+                "error": str(exc),
+                "fallback": "memory",
+                "retry_in_seconds": self.retry_seconds,
+            },
+        )
+
+    async def aclose(self) -> None:
+        if self.redis is not None:
+            await self.redis.aclose()
+        await self.memory.aclose()

@@ -1,0 +1,179 @@
+"""RateLimitMiddleware: applies the limiter's rules to matching requests (plain ASGI).
+
+For a limited route it counts the request against each rule in order, stopping at the
+first refusal, and answers 429 problem+json with `Retry-After`. Limited routes carry the
+IETF httpapi draft's fields (draft-ietf-httpapi-ratelimit-headers-09, structured fields)
+on every response, allowed or not:
+
+    RateLimit-Policy: "login-ip";q=20;w=60, "login-email";q=5;w=60
+    RateLimit: "login-ip";r=19;t=60, "login-email";r=4;t=60
+
+Keys: the client IP set by the DeviceInfo middleware (X-Forwarded-For believed only from
+TRUSTED_PROXIES), IPv6 grouped by /64 since one host holds a whole /64; and for login the
+submitted email, trimmed and lower-cased, hashed so no address sits in Redis or memory.
+The email is read from the JSON body, which is buffered (up to `max_body_bytes`) and
+replayed to the app unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+import math
+from collections import deque
+from collections.abc import Iterable
+
+from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.core.ratelimit.backends import Decision
+from app.core.ratelimit.limiter import RateLimiter
+from app.core.ratelimit.rules import RateLimitRule
+from app.core.response import ResponseFactory
+
+IPV6_PREFIX = 64
+
+
+def policy_header(rules: Iterable[RateLimitRule]) -> str:
+    return ", ".join(f'"{rule.name}";q={rule.limit};w={rule.window_seconds}' for rule in rules)
+
+
+def ratelimit_header(decisions: Iterable[tuple[RateLimitRule, Decision]]) -> str:
+    return ", ".join(
+        f'"{rule.name}";r={decision.remaining};t={math.ceil(decision.reset_after)}'
+        for rule, decision in decisions
+    )
+
+
+def client_ip_key(scope: Scope) -> str:
+    device_info = scope.get("state", {}).get("device_info")
+    ip = getattr(device_info, "ip_address", None)
+    if ip is None and scope.get("client"):
+        ip = scope["client"][0]
+    try:
+        address = ipaddress.ip_address(ip or "")
+    except ValueError:
+        return ip or "unknown"
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/{IPV6_PREFIX}", strict=False))
+    return str(address)
+
+
+def email_key(body: bytes | None) -> str | None:
+    """The hashed, normalised `email` of a JSON object body, or None."""
+    if not body:
+        return None
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    email = document.get("email") if isinstance(document, dict) else None
+    if not isinstance(email, str) or not email.strip():
+        return None
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+
+
+async def buffer_body(receive: Receive, max_bytes: int) -> tuple[bytes | None, Receive]:
+    """Read the request body (None if it exceeds `max_bytes`) and a receive that replays it."""
+    messages: deque[Message] = deque()
+    chunks: list[bytes] = []
+    size = 0
+    complete = False
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            break
+        chunk: bytes = message.get("body", b"")
+        size += len(chunk)
+        if size > max_bytes:  # the app (or the body-size middleware) deals with it
+            break
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            complete = True
+            break
+
+    async def replay() -> Message:
+        if messages:
+            return messages.popleft()
+        return await receive()
+
+    return (b"".join(chunks) if complete else None), replay
+
+
+class RateLimitMiddleware:
+    """Counts requests to the limiter's routes; 429 with Retry-After past a rule's limit."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        limiter: RateLimiter | None = None,
+        max_body_bytes: int = 1_048_576,
+    ) -> None:
+        self.app = app
+        self.limiter = limiter
+        self.max_body_bytes = max_body_bytes
+        self._routes: dict[tuple[str, str], tuple[RateLimitRule, ...]] = {}
+        for rule in limiter.rules if limiter is not None else ():
+            route = (rule.method, rule.path)
+            self._routes[route] = (*self._routes.get(route, ()), rule)
+        self._policies = {route: policy_header(rules) for route, rules in self._routes.items()}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        route = (scope.get("method", ""), scope.get("path", ""))
+        rules = self._routes.get(route) if scope["type"] == "http" else None
+        if not rules or self.limiter is None:
+            await self.app(scope, receive, send)
+            return
+        email: str | None = None
+        if any(rule.key == "email" for rule in rules):
+            body, receive = await buffer_body(receive, self.max_body_bytes)
+            email = email_key(body)
+        ip = client_ip_key(scope)
+
+        decisions: list[tuple[RateLimitRule, Decision]] = []
+        for rule in rules:
+            key = ip if rule.key == "ip" else email
+            if key is None:  # no email submitted: the app will refuse the body anyway
+                continue
+            decision = await self.limiter.hit(rule, key)
+            decisions.append((rule, decision))
+            if not decision.allowed:
+                break
+        headers = {"RateLimit-Policy": self._policies[route]}
+        if decisions:
+            headers["RateLimit"] = ratelimit_header(decisions)
+        if decisions and not decisions[-1][1].allowed:
+            await self._refuse(scope, receive, send, decisions[-1][1], headers)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                response_headers = MutableHeaders(scope=message)
+                for name, value in headers.items():
+                    response_headers.append(name, value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+    async def _refuse(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        decision: Decision,
+        headers: dict[str, str],
+    ) -> None:
+        retry_after = max(1, math.ceil(decision.reset_after))
+        response = ResponseFactory(Request(scope)).error(
+            429,
+            "Too Many Requests",
+            f"Too many requests; retry after {retry_after} seconds.",
+            headers={**headers, "Retry-After": str(retry_after)},
+        )
+        await response(scope, receive, send)

@@ -1,0 +1,126 @@
+"""The security pieces over HTTP: the JWKS route and the service dependencies."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+import httpx
+import jwt
+from fastapi import WebSocket
+
+from app.core.dependencies import JWTServiceDep, PasswordSecurityDep
+from tests.core.pem_keys import private_pem, public_pem
+
+ClientFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
+USER, SESSION = "0b7c7f5e-0000-4000-8000-000000000001", "0b7c7f5e-0000-4000-8000-000000000002"
+
+
+def asymmetric(algorithm: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "JWT_ALGORITHM": algorithm,
+        "ACCESS_TOKEN_SIGNING_KEY": private_pem(algorithm),
+        "REFRESH_TOKEN_SIGNING_KEY": private_pem(algorithm, 1),
+        **extra,
+    }
+
+
+async def test_jwks_publishes_the_public_keys_that_verify_our_tokens(
+    make_client: ClientFactory, app_of: Callable[[httpx.AsyncClient], Any]
+) -> None:
+    previous = public_pem(private_pem("RS256", 2))
+    async with make_client(**asymmetric("RS256", ACCESS_TOKEN_PREVIOUS_KEYS=previous)) as client:
+        response = await client.get("/.well-known/jwks.json")
+        token = app_of(client).state.jwt_service.create_access_token(USER, ["user"], SESSION)
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "public, max-age=300"
+    keys = response.json()["keys"]
+    assert len(keys) == 3  # access current + previous, refresh current
+    assert all(key["kty"] == "RSA" and key["alg"] == "RS256" for key in keys)
+    assert all("d" not in key and "p" not in key for key in keys)  # no private members
+
+    # An independent verifier needs nothing but the JWKS.
+    kid = jwt.get_unverified_header(token)["kid"]
+    published = jwt.PyJWKSet.from_dict({"keys": keys})[kid]
+    claims = jwt.decode(
+        token, published, algorithms=["RS256"], audience="fastapi-service-core-client"
+    )
+    assert claims["sub"] == USER
+
+
+async def test_jwks_for_eddsa_lists_okp_keys(make_client: ClientFactory) -> None:
+    async with make_client(**asymmetric("EdDSA")) as client:
+        keys = (await client.get("/.well-known/jwks.json")).json()["keys"]
+    assert {(key["kty"], key["crv"]) for key in keys} == {("OKP", "Ed25519")}
+    assert len({key["kid"] for key in keys}) == 2
+
+
+async def test_jwks_is_404_problem_for_hmac(client: httpx.AsyncClient) -> None:
+    response = await client.get("/.well-known/jwks.json")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == 404
+    assert body["instance"] == "/.well-known/jwks.json"
+
+
+async def websocket_messages(app: Any, path: str) -> list[dict[str, Any]]:
+    """Drive one WebSocket session over ASGI: connect, then collect what the app sends."""
+    inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    inbox.put_nowait({"type": "websocket.connect"})
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+        if message["type"] == "websocket.close":
+            inbox.put_nowait({"type": "websocket.disconnect", "code": 1000})
+
+    scope = {
+        "type": "websocket",
+        "asgi": {"version": "3.0"},
+        "scheme": "ws",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"testserver")],
+        "server": ("testserver", 80),
+        "client": ("127.0.0.1", 50000),
+        "subprotocols": [],
+        "state": {},
+    }
+    await app(scope, inbox.get, send)
+    return sent
+
+
+async def test_dependencies_serve_http_and_websockets(
+    client: httpx.AsyncClient, app_of: Callable[[httpx.AsyncClient], Any]
+) -> None:
+    app = app_of(client)
+
+    async def over_http(jwt_service: JWTServiceDep, passwords: PasswordSecurityDep) -> Any:
+        token = jwt_service.create_access_token(USER, [], SESSION)
+        return {"sub": jwt_service.decode_access_token(token)["sub"], "max": passwords.max_length}
+
+    async def over_websocket(
+        websocket: WebSocket, jwt_service: JWTServiceDep, passwords: PasswordSecurityDep
+    ) -> None:
+        await websocket.accept()
+        same = jwt_service is websocket.app.state.jwt_service
+        await websocket.send_json({"same": same, "min": passwords.min_length})
+        await websocket.close()
+
+    app.add_api_route("/test/security", over_http)
+    app.add_api_websocket_route("/test/security/ws", over_websocket)
+
+    assert (await client.get("/test/security")).json() == {"sub": USER, "max": 128}
+    sent = await websocket_messages(app, "/test/security/ws")
+    assert [message["type"] for message in sent] == [
+        "websocket.accept",
+        "websocket.send",
+        "websocket.close",
+    ]
+    assert json.loads(sent[1]["text"]) == {"same": True, "min": 8}
