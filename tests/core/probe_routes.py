@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from typing import Annotated, Any
 
 import httpx
-from fastapi import APIRouter, Depends, FastAPI, Header, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, Request, WebSocket
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field, field_validator
 
@@ -131,6 +131,18 @@ def build_probe_router(gate: Gate) -> APIRouter:
         async for chunk in request.stream():
             size += len(chunk)
         return responses.success({"size": size})
+
+    @router.websocket("/ws")
+    async def websocket_context(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_json(
+            {
+                "context": request_id_ctx.get(),
+                "state": websocket.state.request_id,
+                "browser": websocket.state.device_info.browser,
+            }
+        )
+        await websocket.close()
 
     @router.get("/own-headers")
     async def own_headers(responses: ResponseFactoryDep) -> object:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import json
 import re
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -13,9 +14,9 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
+from websockets.asyncio.client import connect
 
 from app.core.config import Settings
 from app.core.http.body_limit import BodySizeLimitMiddleware
@@ -28,6 +29,7 @@ from app.core.middleware import DeviceInfoMiddleware
 from app.core.ratelimit import RateLimitMiddleware
 from app.main import create_app
 from tests.core.probe_routes import Gate, add_probe_routes, assert_problem, capture_logs
+from tests.live_server import serving
 
 ClientFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
@@ -143,6 +145,22 @@ async def test_every_error_path_carries_the_header_request_id(client: httpx.Asyn
         assert_problem(await pending, status)
 
 
+async def test_websocket_gets_a_request_id_and_device_info(
+    probe: tuple[httpx.AsyncClient, FastAPI, Gate],
+) -> None:
+    _, app, _ = probe
+    headers = {
+        "X-Request-ID": "ws-1",
+        "User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0",
+    }
+    async with (
+        serving(app, lifespan="off") as address,
+        connect(f"ws://{address}/probe/ws", additional_headers=headers) as websocket,
+    ):
+        message = json.loads(await websocket.recv())
+    assert message == {"context": "ws-1", "state": "ws-1", "browser": "Firefox"}
+
+
 # Access log
 
 
@@ -175,31 +193,20 @@ async def test_streamed_response_arrives_in_chunks(
     """Through a real server: the first chunk reaches the client while the endpoint still
     waits, which any buffering layer would turn into a timeout."""
     _, app, gate = probe
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", log_config=None)
-    )
-    serving = asyncio.create_task(server.serve())
-    try:
-        while not server.started:
-            assert not serving.done()
-            await asyncio.sleep(0.01)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        async with (
-            httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http,
-            http.stream("GET", "/probe/stream") as response,
-        ):
-            assert response.headers["x-request-id"]
-            assert response.headers["x-content-type-options"] == "nosniff"
-            chunks = response.aiter_raw()
-            first = await asyncio.wait_for(anext(chunks), timeout=3)
-            assert first == b"first\n"
-            assert not gate.event.is_set()
-            gate.event.set()
-            rest = b"".join([chunk async for chunk in chunks])
-            assert rest == b"second\n"
-    finally:
-        server.should_exit = True
-        await serving
+    async with (
+        serving(app, lifespan="off") as address,
+        httpx.AsyncClient(base_url=f"http://{address}") as http,
+        http.stream("GET", "/probe/stream") as response,
+    ):
+        assert response.headers["x-request-id"]
+        assert response.headers["x-content-type-options"] == "nosniff"
+        chunks = response.aiter_raw()
+        first = await asyncio.wait_for(anext(chunks), timeout=3)
+        assert first == b"first\n"
+        assert not gate.event.is_set()
+        gate.event.set()
+        rest = b"".join([chunk async for chunk in chunks])
+        assert rest == b"second\n"
 
 
 # Security headers
