@@ -1,0 +1,156 @@
+"""Auth dependencies: the service, the current user (HTTP and WebSocket), role checks.
+
+`get_current_user_session` and `get_current_user_session_ws` set `user_id_ctx`, so every
+log line written while serving an authenticated request or connection carries the user.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import Depends, WebSocket, WebSocketException, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.auth.repository import SessionRepository, UserRepository
+from app.auth.service import AuthConfig, AuthService, CurrentSession
+from app.core.config import Settings
+from app.core.dependencies import JWTServiceDep, PasswordSecurityDep, SettingsDep
+from app.core.exceptions import (
+    AppHTTPException,
+    AuthenticationError,
+    PermissionDeniedError,
+    ServiceUnavailableError,
+)
+from app.core.logger import get_logger, user_id_ctx
+from app.core.security import JWTService, PasswordSecurity
+from app.db.postgres import DbSessionDep
+
+logger = get_logger("app.auth.dependencies")
+
+# Browsers cannot set headers on a WebSocket handshake; the token travels as the second
+# offered subprotocol (`new WebSocket(url, ["bearer", token])`) and "bearer" is accepted.
+WS_BEARER_SUBPROTOCOL = "bearer"
+
+bearer_scheme = HTTPBearer(auto_error=False, description="An access token from /api/auth/login.")
+
+
+def auth_config(settings: Settings) -> AuthConfig:
+    """The service's view of Settings."""
+    return AuthConfig(
+        session_lifetime=settings.session_default_timedelta,
+        refresh_reuse_grace=timedelta(seconds=settings.REFRESH_REUSE_GRACE_SECONDS),
+    )
+
+
+def build_auth_service(
+    db: AsyncSession, passwords: PasswordSecurity, tokens: JWTService, settings: Settings
+) -> AuthService:
+    """An AuthService over the unit of work `db`."""
+    return AuthService(
+        users=UserRepository(db),
+        sessions=SessionRepository(db),
+        passwords=passwords,
+        tokens=tokens,
+        config=auth_config(settings),
+    )
+
+
+async def get_auth_service(
+    db: DbSessionDep,
+    passwords: PasswordSecurityDep,
+    tokens: JWTServiceDep,
+    settings: SettingsDep,
+) -> AuthService:
+    return build_auth_service(db, passwords, tokens, settings)
+
+
+AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]
+
+
+async def get_current_user_session(
+    service: AuthServiceDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> CurrentSession:
+    """The caller of this HTTP request; 401 with `WWW-Authenticate: Bearer` otherwise.
+
+    `user_id_ctx` is left set: the request runs in its own context, and the access log
+    line written after the endpoint should carry the user too.
+    """
+    if credentials is None:
+        raise AuthenticationError(detail="missing bearer token")
+    current = await service.authenticate(credentials.credentials)
+    user_id_ctx.set(str(current.user.id))
+    return current
+
+
+CurrentSessionDep = Annotated[CurrentSession, Depends(get_current_user_session)]
+
+
+def ws_token(websocket: WebSocket) -> str | None:
+    """The access token offered in `Sec-WebSocket-Protocol` or, failing that, `?token=`."""
+    offered: list[str] = websocket.scope.get("subprotocols") or []
+    if len(offered) >= 2 and offered[0] == WS_BEARER_SUBPROTOCOL:
+        return offered[1]
+    return websocket.query_params.get("token")
+
+
+def ws_subprotocol(websocket: WebSocket) -> str | None:
+    """The subprotocol to accept: "bearer" when the client offered it."""
+    offered: list[str] = websocket.scope.get("subprotocols") or []
+    return WS_BEARER_SUBPROTOCOL if WS_BEARER_SUBPROTOCOL in offered else None
+
+
+async def get_current_user_session_ws(
+    websocket: WebSocket, passwords: PasswordSecurityDep, tokens: JWTServiceDep
+) -> AsyncIterator[CurrentSession]:
+    """The caller of this WebSocket; closes with 1008 (policy violation) otherwise.
+
+    The lookup uses a short transaction of its own: a connection may stay open for
+    hours and must not hold a pooled database connection meanwhile. On failure the
+    handshake is accepted before closing, because a close before accept reaches the
+    client as a bare HTTP 403 and a browser never sees the 1008 code.
+    """
+    state = websocket.app.state
+    sessionmaker: async_sessionmaker[AsyncSession] = state.sessionmaker
+    try:
+        token = ws_token(websocket)
+        if not token:
+            raise AuthenticationError(detail="missing bearer token")
+        async with sessionmaker() as db, db.begin():
+            service = build_auth_service(db, passwords, tokens, state.settings)
+            current = await service.authenticate(token)
+    except AppHTTPException as e:
+        code = (
+            status.WS_1013_TRY_AGAIN_LATER
+            if isinstance(e, ServiceUnavailableError)
+            else status.WS_1008_POLICY_VIOLATION
+        )
+        logger.info("websocket_auth_failed", extra={"reason": e.detail, "close_code": code})
+        await websocket.accept(subprotocol=ws_subprotocol(websocket))
+        raise WebSocketException(code=code, reason=e.detail) from e
+    reset = user_id_ctx.set(str(current.user.id))
+    try:
+        yield current
+    finally:
+        user_id_ctx.reset(reset)
+
+
+CurrentSessionWsDep = Annotated[CurrentSession, Depends(get_current_user_session_ws)]
+
+
+def require_roles(*roles: str) -> Callable[..., Awaitable[CurrentSession]]:
+    """A dependency that admits callers holding every one of `roles`; 403 otherwise."""
+    required = frozenset(roles)
+
+    async def check_roles(current: CurrentSessionDep) -> CurrentSession:
+        missing = sorted(required.difference(current.user.roles))
+        if missing:
+            raise PermissionDeniedError(
+                detail="missing required role", errors=[{"missing_roles": missing}]
+            )
+        return current
+
+    return check_roles

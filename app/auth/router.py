@@ -1,0 +1,178 @@
+"""`/api/auth`: register, login, refresh, logout, me, sessions and an authenticated WebSocket.
+
+Handlers only parse, call `AuthService` and wrap the result in the success envelope.
+Every response of these routes, errors included, carries `Cache-Control: no-store`:
+tokens and account data must not be kept by browsers or shared caches.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Response, WebSocket, WebSocketDisconnect, status
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from starlette.datastructures import MutableHeaders
+from starlette.types import Message, Receive, Scope, Send
+
+from app.auth.dependencies import (
+    AuthServiceDep,
+    CurrentSessionDep,
+    CurrentSessionWsDep,
+    ws_subprotocol,
+)
+from app.auth.schemas import (
+    LoginRequest,
+    RefreshRequest,
+    RegisterRequest,
+    SessionRead,
+    TokenPair,
+    UserRead,
+)
+from app.core.dependencies import DeviceInfoDep, ResponseFactoryDep
+from app.core.logger import get_logger
+from app.core.response import SuccessEnvelope
+
+logger = get_logger("app.auth.router")
+
+
+class NoStoreRoute(APIRoute):
+    """A route whose every response carries `Cache-Control: no-store`.
+
+    A dependency could set the header only on responses the endpoint returns; errors
+    (401, 409, 422...) are rendered afterwards by the exception handlers. Adding it
+    where the response starts covers both.
+    """
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_no_store(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)["Cache-Control"] = "no-store"
+            await send(message)
+
+        await super().handle(scope, receive, send_no_store)
+
+
+auth_router = APIRouter(tags=["auth"], route_class=NoStoreRoute)
+
+UNAUTHENTICATED: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Missing, invalid or expired access token, or session ended"}
+}
+
+
+@auth_router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create an account",
+    response_model=SuccessEnvelope[UserRead],
+    responses={
+        409: {"description": "The email is already registered"},
+        429: {"description": "Too many registrations from this address"},
+    },
+)
+async def register(
+    data: RegisterRequest, service: AuthServiceDep, responses: ResponseFactoryDep
+) -> JSONResponse:
+    user = await service.register(data=data)
+    return responses.success(
+        UserRead.model_validate(user, from_attributes=True),
+        status_code=status.HTTP_201_CREATED,
+    )
+
+
+@auth_router.post(
+    "/login",
+    summary="Open a session and get a token pair",
+    response_model=SuccessEnvelope[TokenPair],
+    responses={
+        401: {"description": "Wrong email or password (one answer for both)"},
+        429: {"description": "Too many attempts for this address or email"},
+    },
+)
+async def login(
+    data: LoginRequest,
+    device: DeviceInfoDep,
+    service: AuthServiceDep,
+    responses: ResponseFactoryDep,
+) -> JSONResponse:
+    return responses.success(await service.login(data=data, device=device))
+
+
+@auth_router.post(
+    "/refresh",
+    summary="Rotate the refresh token of a session",
+    response_model=SuccessEnvelope[TokenPair],
+    responses={401: {"description": "Invalid, reused, expired or revoked refresh token"}},
+)
+async def refresh(
+    data: RefreshRequest, service: AuthServiceDep, responses: ResponseFactoryDep
+) -> JSONResponse:
+    return responses.success(await service.refresh(data=data))
+
+
+@auth_router.post(
+    "/logout",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Revoke the current session",
+    responses=UNAUTHENTICATED,
+)
+async def logout(current: CurrentSessionDep, service: AuthServiceDep) -> Response:
+    await service.logout(current)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@auth_router.get(
+    "/me",
+    summary="The current user",
+    response_model=SuccessEnvelope[UserRead],
+    responses=UNAUTHENTICATED,
+)
+async def me(current: CurrentSessionDep, responses: ResponseFactoryDep) -> JSONResponse:
+    return responses.success(UserRead.model_validate(current.user, from_attributes=True))
+
+
+@auth_router.get(
+    "/sessions",
+    summary="The current user's active sessions",
+    response_model=SuccessEnvelope[list[SessionRead]],
+    responses=UNAUTHENTICATED,
+)
+async def list_sessions(
+    current: CurrentSessionDep, service: AuthServiceDep, responses: ResponseFactoryDep
+) -> JSONResponse:
+    return responses.success(await service.list_sessions(current))
+
+
+@auth_router.delete(
+    "/sessions/{session_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Revoke one of the current user's sessions",
+    responses={**UNAUTHENTICATED, 404: {"description": "No such session of this user"}},
+)
+async def revoke_session(
+    session_id: uuid.UUID, current: CurrentSessionDep, service: AuthServiceDep
+) -> Response:
+    await service.revoke_session(current, session_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@auth_router.websocket("/ws")
+async def websocket_echo(websocket: WebSocket, current: CurrentSessionWsDep) -> None:
+    """Greet the authenticated caller with its ids, then echo every message."""
+    ids = {"user_id": str(current.user.id), "session_id": str(current.session.id)}
+    await websocket.accept(subprotocol=ws_subprotocol(websocket))
+    logger.info("websocket_connected", extra={"session_id": ids["session_id"]})
+    await websocket.send_json(ids)
+    try:
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+            if message.get("text") is not None:
+                await websocket.send_text(message["text"])
+            elif message.get("bytes") is not None:
+                await websocket.send_bytes(message["bytes"])
+    except WebSocketDisconnect:
+        pass
+    logger.info("websocket_disconnected", extra={"session_id": ids["session_id"]})

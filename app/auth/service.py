@@ -1,0 +1,308 @@
+"""Auth use cases: register, log in, rotate refresh tokens, authenticate, revoke.
+
+Decisions worth knowing:
+- Login failures look alike. Unknown email, wrong password, disabled account and a
+  password longer than the policy's maximum all get the same 401 body. An unknown email
+  is still verified against `PasswordSecurity.dummy_hash`, so it costs what a wrong
+  password costs; an over-long password is refused before any hashing (the refusal does
+  not depend on the account, so its speed tells nothing).
+- Refresh rotation is a compare-and-set on the stored hash (see
+  `SessionRepository.rotate_refresh_hash`). A token that no longer matches is reuse:
+  the session is revoked. Within REFRESH_REUSE_GRACE_SECONDS of a rotation, the token
+  just replaced (or a refresh that lost the race to it) is refused without revoking,
+  so two tabs refreshing at once do not log each other out.
+- Roles are read from the database on each request, not trusted from the token, so a
+  role removed takes effect at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import NoReturn
+
+from fastapi.exceptions import RequestValidationError
+
+from app.auth.models import User, UserSession
+from app.auth.repository import EmailAlreadyRegisteredError, SessionRepository, UserRepository
+from app.auth.schemas import LoginRequest, RefreshRequest, RegisterRequest, SessionRead, TokenPair
+from app.core.decorators import require_dto
+from app.core.exceptions import AuthenticationError, ConflictError, NotFoundError
+from app.core.http.schemas import SessionDeviceInfo
+from app.core.logger import get_logger
+from app.core.security import (
+    JWTService,
+    PasswordPolicyError,
+    PasswordSecurity,
+    TokenClaims,
+    TokenError,
+)
+
+logger = get_logger("app.auth.service")
+
+INVALID_CREDENTIALS = "invalid email or password"
+INVALID_TOKEN = "invalid or expired token"  # noqa: S105  (an error message)
+SESSION_ENDED = "session expired or revoked"
+REFRESH_REUSED = "refresh token was already used; the session has been revoked"
+REFRESH_SUPERSEDED = "refresh token was just rotated; use the newer one"
+
+
+@dataclass(frozen=True, slots=True)
+class AuthConfig:
+    """The auth settings the service needs, as plain values."""
+
+    session_lifetime: timedelta
+    refresh_reuse_grace: timedelta = timedelta(0)
+    # last_used_at is written at most this often per session.
+    activity_resolution: timedelta = timedelta(seconds=60)
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentSession:
+    """The authenticated caller: the user and the live session its token names."""
+
+    user: User
+    session: UserSession
+
+
+def email_digest(email: str) -> str:
+    """A short, stable stand-in for an email in logs (the address itself is PII)."""
+    return hashlib.sha256(email.encode()).hexdigest()[:16]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class AuthService:
+    """The auth use cases over one unit of work (flushes, never commits)."""
+
+    def __init__(
+        self,
+        *,
+        users: UserRepository,
+        sessions: SessionRepository,
+        passwords: PasswordSecurity,
+        tokens: JWTService,
+        config: AuthConfig,
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        self._users = users
+        self._sessions = sessions
+        self._passwords = passwords
+        self._tokens = tokens
+        self._config = config
+        self._now = clock
+
+    @require_dto(RegisterRequest)
+    async def register(self, data: RegisterRequest) -> User:
+        """Create an account with the default roles; 409 if the email is taken."""
+        try:
+            self._passwords.check_policy(data.password)
+        except PasswordPolicyError as e:
+            raise _password_rejected(e) from None  # the chained error would hold nothing new
+        password_hash = await self._passwords.hash_password_async(data.password)
+        try:
+            user = await self._users.add(
+                email=data.email, password_hash=password_hash, full_name=data.full_name
+            )
+        except EmailAlreadyRegisteredError as e:
+            logger.info("registration_conflict", extra={"email_sha256": email_digest(data.email)})
+            raise ConflictError(detail="email is already registered") from e
+        logger.info("user_registered", extra={"user_id": str(user.id)})
+        return user
+
+    @require_dto(LoginRequest)
+    async def login(self, data: LoginRequest, *, device: SessionDeviceInfo) -> TokenPair:
+        """Check the credentials and open a session on this device."""
+        if len(data.password) > self._passwords.max_length:
+            self._login_failed(data.email, "password_too_long")
+        user = await self._users.get_by_email(data.email)
+        if user is None:
+            await self._passwords.verify_password_async(data.password, self._passwords.dummy_hash)
+            self._login_failed(data.email, "unknown_email")
+        if not await self._passwords.verify_password_async(data.password, user.password_hash):
+            self._login_failed(data.email, "wrong_password", user.id)
+        if not user.is_active:
+            self._login_failed(data.email, "inactive_user", user.id)
+        if self._passwords.needs_rehash(user.password_hash):
+            new_hash = await self._passwords.hash_password_async(data.password)
+            await self._users.set_password_hash(user, new_hash)
+            logger.info("password_rehashed", extra={"user_id": str(user.id)})
+
+        now = self._now()
+        session_id = uuid.uuid4()
+        pair, refresh_hash = await self._issue(user, session_id)
+        await self._sessions.add(
+            session_id=session_id,
+            user_id=user.id,
+            refresh_token_hash=refresh_hash,
+            device=device,
+            now=now,
+            expires_at=now + self._config.session_lifetime,
+        )
+        logger.info(
+            "login_succeeded",
+            extra={
+                "user_id": str(user.id),
+                "session_id": str(session_id),
+                "fingerprint": device.fingerprint(),
+            },
+        )
+        return pair
+
+    @require_dto(RefreshRequest)
+    async def refresh(self, data: RefreshRequest) -> TokenPair:
+        """Exchange a refresh token for a new pair on the same session (rotation)."""
+        claims = _decoded(self._tokens.decode_refresh_token, data.refresh_token)
+        session = await self._sessions.get_with_user(_uuid(claims["sid"]))
+        if session is None or str(session.user_id) != claims["sub"]:
+            raise AuthenticationError(detail=INVALID_TOKEN)
+        now = self._now()
+        self._require_live(session, now)
+
+        presented = data.refresh_token
+        if not await self._passwords.verify_token_hash_async(presented, session.refresh_token_hash):
+            if await self._is_recent_predecessor(session, presented, now):
+                self._refresh_superseded(session)
+            await self._reuse_detected(session, now)
+        pair, new_hash = await self._issue(session.user, session.id)
+        rotated = await self._sessions.rotate_refresh_hash(
+            session.id, expected_hash=session.refresh_token_hash, new_hash=new_hash, now=now
+        )
+        if not rotated:  # another refresh with this token won the race
+            if self._config.refresh_reuse_grace > timedelta(0):
+                self._refresh_superseded(session)
+            await self._reuse_detected(session, now)
+        logger.info(
+            "session_refreshed",
+            extra={"user_id": str(session.user_id), "session_id": str(session.id)},
+        )
+        return pair
+
+    async def authenticate(self, access_token: str) -> CurrentSession:
+        """The caller behind an access token, if its session is still live."""
+        claims = _decoded(self._tokens.decode_access_token, access_token)
+        session = await self._sessions.get_with_user(_uuid(claims["sid"]))
+        if session is None or str(session.user_id) != claims["sub"]:
+            raise AuthenticationError(detail=INVALID_TOKEN)
+        now = self._now()
+        self._require_live(session, now)
+        await self._sessions.touch(session.id, now, every=self._config.activity_resolution)
+        return CurrentSession(user=session.user, session=session)
+
+    async def logout(self, current: CurrentSession) -> None:
+        """Revoke the caller's session: its access and refresh tokens stop working."""
+        await self._sessions.revoke(current.session.id, self._now())
+        logger.info(
+            "session_revoked",
+            extra={
+                "user_id": str(current.user.id),
+                "session_id": str(current.session.id),
+                "reason": "logout",
+            },
+        )
+
+    async def list_sessions(self, current: CurrentSession) -> list[SessionRead]:
+        """The caller's live sessions, most recently used first."""
+        sessions = await self._sessions.list_active(current.user.id, self._now())
+        return [
+            SessionRead(
+                id=session.id,
+                fingerprint=session.fingerprint,
+                ip=session.ip_address,
+                created_at=session.created_at,
+                last_used_at=session.last_used_at,
+                current=session.id == current.session.id,
+            )
+            for session in sessions
+        ]
+
+    async def revoke_session(self, current: CurrentSession, session_id: uuid.UUID) -> None:
+        """Revoke one of the caller's sessions; anyone else's is 'not found'."""
+        if not await self._sessions.revoke(session_id, self._now(), user_id=current.user.id):
+            raise NotFoundError(detail="session not found")
+        logger.info(
+            "session_revoked",
+            extra={
+                "user_id": str(current.user.id),
+                "session_id": str(session_id),
+                "reason": "user",
+            },
+        )
+
+    async def _issue(self, user: User, session_id: uuid.UUID) -> tuple[TokenPair, str]:
+        """A new token pair for the session, and the hash of its refresh token."""
+        user_id, roles, sid = str(user.id), list(user.roles), str(session_id)
+        access_token = self._tokens.create_access_token(user_id, roles, sid)
+        refresh_token = self._tokens.create_refresh_token(user_id, roles, sid)
+        refresh_hash = await self._passwords.generate_token_hash_async(refresh_token)
+        pair = TokenPair(
+            access_token=access_token,
+            refresh_token=refresh_token,
+            expires_in=self._tokens.access_token_ttl_seconds,
+            session_id=session_id,
+        )
+        return pair, refresh_hash
+
+    def _require_live(self, session: UserSession, now: datetime) -> None:
+        if not session.is_active_at(now) or not session.user.is_active:
+            raise AuthenticationError(detail=SESSION_ENDED)
+
+    async def _is_recent_predecessor(self, session: UserSession, token: str, now: datetime) -> bool:
+        """True for the token replaced by the last rotation, within the grace period."""
+        grace = self._config.refresh_reuse_grace
+        if grace <= timedelta(0) or session.previous_refresh_token_hash is None:
+            return False
+        if session.rotated_at is None or now - session.rotated_at > grace:
+            return False
+        return await self._passwords.verify_token_hash_async(
+            token, session.previous_refresh_token_hash
+        )
+
+    def _refresh_superseded(self, session: UserSession) -> NoReturn:
+        logger.info(
+            "refresh_superseded",
+            extra={"user_id": str(session.user_id), "session_id": str(session.id)},
+        )
+        raise AuthenticationError(detail=REFRESH_SUPERSEDED)
+
+    async def _reuse_detected(self, session: UserSession, now: datetime) -> NoReturn:
+        await self._sessions.revoke_outside_request(session.id, now)
+        logger.warning(
+            "refresh_reuse_detected",
+            extra={"user_id": str(session.user_id), "session_id": str(session.id)},
+        )
+        raise AuthenticationError(detail=REFRESH_REUSED)
+
+    @staticmethod
+    def _login_failed(email: str, reason: str, user_id: uuid.UUID | None = None) -> NoReturn:
+        extra = {"reason": reason, "email_sha256": email_digest(email)}
+        if user_id is not None:
+            extra["user_id"] = str(user_id)
+        logger.warning("login_failed", extra=extra)
+        raise AuthenticationError(detail=INVALID_CREDENTIALS)
+
+
+def _decoded(decode: Callable[[str], TokenClaims], token: str) -> TokenClaims:
+    try:
+        return decode(token)
+    except TokenError as e:
+        raise AuthenticationError(detail=INVALID_TOKEN) from e
+
+
+def _uuid(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except (ValueError, TypeError) as e:  # a signed token with a malformed sid
+        raise AuthenticationError(detail=INVALID_TOKEN) from e
+
+
+def _password_rejected(error: PasswordPolicyError) -> RequestValidationError:
+    """A 422 pointing at the password field, in the same shape as schema errors."""
+    return RequestValidationError(
+        [{"type": "password_policy", "loc": ("body", "password"), "msg": str(error)}]
+    )

@@ -1,0 +1,139 @@
+"""Helpers for the auth tests: accounts and logins over HTTP, rows read back from PostgreSQL,
+and a real uvicorn server for the WebSocket tests."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from app.core.config import Settings
+from app.main import create_app
+from tests.conftest import _truncate_all
+
+PASSWORD = "correct horse battery staple"
+CHROME_MAC = (
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36"
+)
+FIREFOX_WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:127.0) Gecko/20100101 Firefox/127.0"
+
+ClientFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
+
+
+async def register(
+    client: httpx.AsyncClient,
+    email: str = "ada@example.com",
+    password: str = PASSWORD,
+    **fields: Any,
+) -> httpx.Response:
+    return await client.post(
+        "/api/auth/register", json={"email": email, "password": password, **fields}
+    )
+
+
+async def login(
+    client: httpx.AsyncClient,
+    email: str = "ada@example.com",
+    password: str = PASSWORD,
+    *,
+    user_agent: str = CHROME_MAC,
+) -> httpx.Response:
+    return await client.post(
+        "/api/auth/login",
+        json={"email": email, "password": password},
+        headers={"User-Agent": user_agent},
+    )
+
+
+async def signed_in(
+    client: httpx.AsyncClient,
+    email: str = "ada@example.com",
+    *,
+    user_agent: str = CHROME_MAC,
+) -> dict[str, Any]:
+    """Register `email` (if new) and log in; the login's `data`."""
+    await register(client, email)
+    response = await login(client, email, user_agent=user_agent)
+    assert response.status_code == 200, response.text
+    data: dict[str, Any] = response.json()["data"]
+    return data
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def log_records(log_dir: Path) -> list[dict[str, Any]]:
+    """Every JSON line the app wrote under `log_dir` (read once the app has stopped)."""
+    return [
+        json.loads(line)
+        for path in sorted(log_dir.glob("*.json"))
+        for line in path.read_text().splitlines()
+        if line.strip()
+    ]
+
+
+@pytest.fixture
+def sql(settings: Settings) -> Callable[..., Any]:
+    """`await sql("SELECT ...", **params)`: rows (as mappings) from the test database."""
+
+    async def run(statement: str, **params: Any) -> list[dict[str, Any]]:
+        engine = create_async_engine(settings.database_url)
+        try:
+            async with engine.begin() as connection:
+                result = await connection.execute(text(statement), params)
+                return [dict(row) for row in result.mappings()] if result.returns_rows else []
+        finally:
+            await engine.dispose()
+
+    return run
+
+
+@pytest.fixture
+def live_server(
+    make_settings: Callable[..., Settings],
+) -> Callable[..., AbstractAsyncContextManager[str]]:
+    """`async with live_server(**overrides) as base_url:` the app served by uvicorn on a free port.
+
+    WebSocket close codes are a protocol matter; only a real server shows what a
+    client receives.
+    """
+
+    @asynccontextmanager
+    async def serve(**overrides: Any) -> AsyncIterator[str]:
+        application = create_app(make_settings(**overrides))
+        config = uvicorn.Config(
+            application,
+            host="127.0.0.1",
+            port=0,
+            ws="websockets-sansio",
+            log_config=None,
+            access_log=False,
+        )
+        server = uvicorn.Server(config)
+        task = asyncio.create_task(server.serve())
+        try:
+            while not server.started:
+                if task.done():
+                    task.result()
+                await asyncio.sleep(0.01)
+            port = server.servers[0].sockets[0].getsockname()[1]
+            yield f"127.0.0.1:{port}"
+        finally:
+            server.should_exit = True
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait_for(task, timeout=10)
+            await _truncate_all(make_settings())
+
+    return serve

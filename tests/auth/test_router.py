@@ -1,0 +1,447 @@
+"""/api/auth through HTTP against PostgreSQL: shapes, status codes, rotation, revocation."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+
+from app.core.config import Settings
+from tests.auth.conftest import (
+    CHROME_MAC,
+    FIREFOX_WINDOWS,
+    PASSWORD,
+    ClientFactory,
+    bearer,
+    login,
+    register,
+    signed_in,
+)
+from tests.conftest import TEST_SIGNING_KEYS
+
+Sql = Callable[..., Any]
+
+
+def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
+    """An RFC 9457 body with this status, marked not cacheable."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.headers["cache-control"] == "no-store"
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    assert body["meta"]["success"] is False
+    return body
+
+
+def without_meta(body: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in body.items() if key != "meta"}
+
+
+# --- register -------------------------------------------------------------------------
+
+
+async def test_register_returns_the_user_in_the_envelope(client: httpx.AsyncClient) -> None:
+    before = datetime.now(UTC)
+    response = await register(client, "  Ada.Lovelace@Example.COM ", full_name="Ada Lovelace")
+    assert response.status_code == 201, response.text
+    assert response.headers["cache-control"] == "no-store"
+    body = response.json()
+    assert body["meta"]["success"] is True
+    data = body["data"]
+    assert set(data) == {"id", "email", "full_name", "roles", "created_at"}
+    uuid.UUID(data["id"])
+    assert data["email"] == "ada.lovelace@example.com"
+    assert data["full_name"] == "Ada Lovelace"
+    assert data["roles"] == ["user"]
+    created = datetime.fromisoformat(data["created_at"])
+    assert before - timedelta(seconds=5) <= created <= datetime.now(UTC) + timedelta(seconds=5)
+
+
+async def test_register_stores_an_argon2_hash_not_the_password(
+    client: httpx.AsyncClient, sql: Sql
+) -> None:
+    await register(client)
+    [row] = await sql("SELECT password_hash FROM users")
+    assert row["password_hash"].startswith("$argon2id$")
+    assert PASSWORD not in row["password_hash"]
+
+
+async def test_register_duplicate_email_after_normalising_is_409(
+    client: httpx.AsyncClient,
+) -> None:
+    assert (await register(client, "ada@example.com")).status_code == 201
+    response = await register(client, " ADA@example.com")
+    assert_problem(response, 409)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"email": "not-an-email", "password": PASSWORD},
+        {"email": "ada@example.com"},
+        {"password": PASSWORD},
+        {"email": "ada@example.com", "password": PASSWORD, "is_admin": True},
+        {"email": "ada@example.com", "password": PASSWORD, "roles": ["admin"]},
+        {"email": "ada@example.com", "password": PASSWORD, "full_name": "x" * 201},
+    ],
+    ids=["bad-email", "no-password", "no-email", "unknown-field", "roles-field", "long-name"],
+)
+async def test_register_rejects_invalid_bodies_with_422(
+    client: httpx.AsyncClient, sql: Sql, body: dict[str, Any]
+) -> None:
+    response = await client.post("/api/auth/register", json=body)
+    assert_problem(response, 422)
+    assert await sql("SELECT id FROM users") == []
+
+
+@pytest.mark.parametrize(
+    ("password", "words"),
+    [("Tr0ub4d", "short"), ("p" * 129, "long")],
+    ids=["too-short", "too-long"],
+)
+async def test_register_password_policy_is_422_on_the_password_field(
+    client: httpx.AsyncClient, sql: Sql, password: str, words: str
+) -> None:
+    response = await register(client, password=password)
+    body = assert_problem(response, 422)
+    assert password not in response.text
+    [error] = body["errors"]
+    assert error["loc"] == ["body", "password"]
+    assert words in error["msg"]
+    assert await sql("SELECT id FROM users") == []
+
+
+async def test_register_password_policy_follows_settings(make_client: ClientFactory) -> None:
+    async with make_client(PASSWORD_MIN_LENGTH=20) as client:
+        assert (await register(client, password="x" * 19)).status_code == 422
+        assert (await register(client, password="x" * 20)).status_code == 201
+
+
+# --- login ----------------------------------------------------------------------------
+
+
+def decode(token: str, settings: Settings, key: str) -> dict[str, Any]:
+    """Decode with PyJWT and the test key, independently of the app's JWTService."""
+    claims: dict[str, Any] = jwt.decode(
+        token,
+        TEST_SIGNING_KEYS[key],
+        algorithms=["HS256"],
+        audience=settings.project_client_identifier,
+        issuer=settings.project_identifier,
+    )
+    return claims
+
+
+async def test_login_returns_a_token_pair_naming_the_session(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    user = (await register(client)).json()["data"]
+    response = await login(client, " ADA@example.com ")
+    assert response.status_code == 200, response.text
+    assert response.headers["cache-control"] == "no-store"
+    data = response.json()["data"]
+    assert set(data) == {"access_token", "refresh_token", "token_type", "expires_in", "session_id"}
+    assert data["token_type"] == "bearer"
+    assert data["expires_in"] == settings.ACCESS_TOKEN_EXPIRE_MINUTES * 60
+    access = decode(data["access_token"], settings, "ACCESS_TOKEN_SIGNING_KEY")
+    refresh = decode(data["refresh_token"], settings, "REFRESH_TOKEN_SIGNING_KEY")
+    for claims, kind in ((access, "access"), (refresh, "refresh")):
+        assert claims["type"] == kind
+        assert claims["sub"] == user["id"]
+        assert claims["sid"] == data["session_id"]
+        assert claims["roles"] == ["user"]
+
+
+async def test_login_creates_a_session_row_with_device_and_hashed_refresh_token(
+    client: httpx.AsyncClient, settings: Settings, sql: Sql
+) -> None:
+    user = (await register(client)).json()["data"]
+    before = datetime.now(UTC)
+    data = (await login(client, user_agent=CHROME_MAC)).json()["data"]
+    [row] = await sql("SELECT * FROM user_sessions")
+    assert str(row["id"]) == data["session_id"]
+    assert str(row["user_id"]) == user["id"]
+    assert row["user_agent"] == CHROME_MAC
+    assert row["ip_address"] == "127.0.0.1"
+    assert (row["device_type"], row["os"], row["browser"]) == ("desktop", "macOS", "Chrome")
+    assert row["fingerprint"] == "desktop | macOS | Chrome"
+    assert row["refresh_token_hash"].startswith("$argon2id$")
+    assert data["refresh_token"] not in row["refresh_token_hash"]
+    assert row["revoked_at"] is None
+    assert before - timedelta(seconds=5) <= row["created_at"] <= datetime.now(UTC)
+    assert row["last_used_at"] == row["created_at"]
+    lifetime = timedelta(days=settings.SESSION_EXPIRE_DAYS)
+    assert abs(row["expires_at"] - (row["created_at"] + lifetime)) < timedelta(seconds=1)
+
+
+async def test_login_session_lifetime_follows_settings(
+    make_client: ClientFactory, sql: Sql
+) -> None:
+    async with make_client(SESSION_EXPIRE_DAYS=3) as client:
+        await signed_in(client)
+        [row] = await sql("SELECT created_at, expires_at FROM user_sessions")
+    assert abs(row["expires_at"] - row["created_at"] - timedelta(days=3)) < timedelta(seconds=1)
+
+
+async def test_wrong_password_and_unknown_email_get_the_same_401(
+    client: httpx.AsyncClient,
+) -> None:
+    await register(client)
+    wrong = await login(client, password="not the password")
+    unknown = await login(client, "nobody@example.com")
+    long = await login(client, password="p" * 500)
+    bodies = [without_meta(assert_problem(r, 401)) for r in (wrong, unknown, long)]
+    assert bodies[0] == bodies[1] == bodies[2]
+    for response in (wrong, unknown, long):
+        assert response.headers["www-authenticate"] == "Bearer"
+    assert "nobody@example.com" not in unknown.text
+
+
+async def test_login_with_an_invalid_body_is_422(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/api/auth/login", json={"email": "ada@example.com", "password": PASSWORD, "x": 1}
+    )
+    assert_problem(response, 422)
+
+
+# --- refresh --------------------------------------------------------------------------
+
+
+async def refresh(client: httpx.AsyncClient, token: str) -> httpx.Response:
+    return await client.post("/api/auth/refresh", json={"refresh_token": token})
+
+
+async def test_refresh_rotates_the_pair_within_the_same_session(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    first = await signed_in(client)
+    response = await refresh(client, first["refresh_token"])
+    assert response.status_code == 200, response.text
+    assert response.headers["cache-control"] == "no-store"
+    second = response.json()["data"]
+    assert second["session_id"] == first["session_id"]
+    assert second["token_type"] == "bearer"
+    assert second["refresh_token"] != first["refresh_token"]
+    assert second["access_token"] != first["access_token"]
+    claims = decode(second["refresh_token"], settings, "REFRESH_TOKEN_SIGNING_KEY")
+    assert claims["sid"] == first["session_id"]
+    me = await client.get("/api/auth/me", headers=bearer(second["access_token"]))
+    assert me.status_code == 200
+    # The new refresh token rotates again.
+    assert (await refresh(client, second["refresh_token"])).status_code == 200
+
+
+async def test_refresh_reuse_revokes_the_session(client: httpx.AsyncClient, sql: Sql) -> None:
+    first = await signed_in(client)
+    second = (await refresh(client, first["refresh_token"])).json()["data"]
+
+    reused = await refresh(client, first["refresh_token"])
+
+    assert_problem(reused, 401)
+    assert reused.headers["www-authenticate"] == "Bearer"
+    [row] = await sql("SELECT revoked_at FROM user_sessions")
+    assert row["revoked_at"] is not None
+    assert (await refresh(client, second["refresh_token"])).status_code == 401
+    me = await client.get("/api/auth/me", headers=bearer(second["access_token"]))
+    assert me.status_code == 401
+
+
+async def test_refresh_reuse_within_the_grace_period_keeps_the_session(
+    make_client: ClientFactory, sql: Sql
+) -> None:
+    async with make_client(REFRESH_REUSE_GRACE_SECONDS=30) as client:
+        first = await signed_in(client)
+        second = (await refresh(client, first["refresh_token"])).json()["data"]
+
+        reused = await refresh(client, first["refresh_token"])
+
+        assert_problem(reused, 401)
+        [row] = await sql("SELECT revoked_at FROM user_sessions")
+        assert row["revoked_at"] is None
+        assert (await refresh(client, second["refresh_token"])).status_code == 200
+
+
+async def test_refresh_reuse_after_the_grace_period_revokes(
+    make_client: ClientFactory, sql: Sql
+) -> None:
+    async with make_client(REFRESH_REUSE_GRACE_SECONDS=30) as client:
+        first = await signed_in(client)
+        await refresh(client, first["refresh_token"])
+        await sql("UPDATE user_sessions SET rotated_at = rotated_at - interval '31 seconds'")
+
+        assert (await refresh(client, first["refresh_token"])).status_code == 401
+
+        [row] = await sql("SELECT revoked_at FROM user_sessions")
+        assert row["revoked_at"] is not None
+
+
+async def test_concurrent_refreshes_with_one_token_cannot_both_succeed(
+    client: httpx.AsyncClient, sql: Sql
+) -> None:
+    pair = await signed_in(client)
+    responses = await asyncio.gather(*(refresh(client, pair["refresh_token"]) for _ in range(2)))
+    assert sorted(r.status_code for r in responses) == [200, 401]
+    # With no grace period the loser counts as reuse: the session is gone.
+    [row] = await sql("SELECT revoked_at FROM user_sessions")
+    assert row["revoked_at"] is not None
+
+
+async def test_concurrent_refreshes_within_the_grace_period_keep_the_session(
+    make_client: ClientFactory, sql: Sql
+) -> None:
+    async with make_client(REFRESH_REUSE_GRACE_SECONDS=30) as client:
+        pair = await signed_in(client)
+        responses = await asyncio.gather(
+            *(refresh(client, pair["refresh_token"]) for _ in range(2))
+        )
+        assert sorted(r.status_code for r in responses) == [200, 401]
+        winner = next(r for r in responses if r.status_code == 200).json()["data"]
+        [row] = await sql("SELECT revoked_at FROM user_sessions")
+        assert row["revoked_at"] is None
+        assert (await refresh(client, winner["refresh_token"])).status_code == 200
+
+
+async def test_refresh_of_an_expired_session_is_401(client: httpx.AsyncClient, sql: Sql) -> None:
+    pair = await signed_in(client)
+    await sql("UPDATE user_sessions SET expires_at = now() - interval '1 second'")
+    assert_problem(await refresh(client, pair["refresh_token"]), 401)
+    me = await client.get("/api/auth/me", headers=bearer(pair["access_token"]))
+    assert_problem(me, 401)
+
+
+async def test_refresh_of_a_revoked_session_is_401(client: httpx.AsyncClient) -> None:
+    pair = await signed_in(client)
+    assert (
+        await client.post("/api/auth/logout", headers=bearer(pair["access_token"]))
+    ).status_code == 204
+    assert_problem(await refresh(client, pair["refresh_token"]), 401)
+
+
+@pytest.mark.parametrize("which", ["garbage", "access-token"])
+async def test_refresh_with_a_token_that_is_not_a_refresh_token_is_401(
+    client: httpx.AsyncClient, sql: Sql, which: str
+) -> None:
+    pair = await signed_in(client)
+    token = "not.a.jwt" if which == "garbage" else pair["access_token"]
+    response = await refresh(client, token)
+    body = assert_problem(response, 401)
+    assert token not in str(body)
+    [row] = await sql("SELECT revoked_at FROM user_sessions")
+    assert row["revoked_at"] is None
+
+
+# --- logout, me -----------------------------------------------------------------------
+
+
+async def test_logout_kills_the_access_token_at_once(client: httpx.AsyncClient, sql: Sql) -> None:
+    pair = await signed_in(client)
+    headers = bearer(pair["access_token"])
+    assert (await client.get("/api/auth/me", headers=headers)).status_code == 200
+
+    response = await client.post("/api/auth/logout", headers=headers)
+
+    assert response.status_code == 204
+    assert response.content == b""
+    assert response.headers["cache-control"] == "no-store"
+    [row] = await sql("SELECT revoked_at FROM user_sessions")
+    assert row["revoked_at"] is not None
+    after = await client.get("/api/auth/me", headers=headers)
+    assert_problem(after, 401)
+    assert after.headers["www-authenticate"] == "Bearer"
+
+
+async def test_logout_without_a_token_is_401(client: httpx.AsyncClient) -> None:
+    response = await client.post("/api/auth/logout")
+    assert_problem(response, 401)
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+async def test_me_returns_the_current_user(client: httpx.AsyncClient) -> None:
+    user = (await register(client, full_name="Ada")).json()["data"]
+    pair = (await login(client)).json()["data"]
+    response = await client.get("/api/auth/me", headers=bearer(pair["access_token"]))
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-store"
+    assert response.json()["data"] == user
+
+
+# --- sessions -------------------------------------------------------------------------
+
+
+async def test_sessions_lists_active_sessions_with_the_login_fingerprint(
+    client: httpx.AsyncClient,
+) -> None:
+    mac = await signed_in(client, user_agent=CHROME_MAC)
+    windows = (await login(client, user_agent=FIREFOX_WINDOWS)).json()["data"]
+    gone = (await login(client, user_agent=FIREFOX_WINDOWS)).json()["data"]
+    await client.post("/api/auth/logout", headers=bearer(gone["access_token"]))
+
+    response = await client.get("/api/auth/sessions", headers=bearer(mac["access_token"]))
+
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-store"
+    sessions = {item["id"]: item for item in response.json()["data"]}
+    assert set(sessions) == {mac["session_id"], windows["session_id"]}
+    assert sessions[mac["session_id"]]["fingerprint"] == "desktop | macOS | Chrome"
+    assert sessions[windows["session_id"]]["fingerprint"] == "desktop | Windows | Firefox"
+    assert sessions[mac["session_id"]]["current"] is True
+    assert sessions[windows["session_id"]]["current"] is False
+    for item in sessions.values():
+        assert set(item) == {"id", "fingerprint", "ip", "created_at", "last_used_at", "current"}
+        assert item["ip"] == "127.0.0.1"
+        datetime.fromisoformat(item["created_at"])
+        datetime.fromisoformat(item["last_used_at"])
+
+
+async def test_sessions_do_not_show_other_users_sessions(client: httpx.AsyncClient) -> None:
+    ada = await signed_in(client, "ada@example.com")
+    await signed_in(client, "bob@example.com")
+    response = await client.get("/api/auth/sessions", headers=bearer(ada["access_token"]))
+    assert [item["id"] for item in response.json()["data"]] == [ada["session_id"]]
+
+
+async def test_delete_session_revokes_one_of_mine(client: httpx.AsyncClient) -> None:
+    mine = await signed_in(client)
+    other = (await login(client, user_agent=FIREFOX_WINDOWS)).json()["data"]
+    headers = bearer(mine["access_token"])
+
+    response = await client.delete(f"/api/auth/sessions/{other['session_id']}", headers=headers)
+
+    assert response.status_code == 204
+    assert response.headers["cache-control"] == "no-store"
+    listed = (await client.get("/api/auth/sessions", headers=headers)).json()["data"]
+    assert [item["id"] for item in listed] == [mine["session_id"]]
+    revoked = await client.get("/api/auth/me", headers=bearer(other["access_token"]))
+    assert revoked.status_code == 401
+    assert (await client.get("/api/auth/me", headers=headers)).status_code == 200
+
+
+async def test_delete_another_users_session_is_404(client: httpx.AsyncClient, sql: Sql) -> None:
+    ada = await signed_in(client, "ada@example.com")
+    bob = await signed_in(client, "bob@example.com")
+
+    response = await client.delete(
+        f"/api/auth/sessions/{bob['session_id']}", headers=bearer(ada["access_token"])
+    )
+
+    assert_problem(response, 404)
+    rows = await sql("SELECT revoked_at FROM user_sessions WHERE id = :id", id=bob["session_id"])
+    assert rows == [{"revoked_at": None}]
+    missing = await client.delete(
+        f"/api/auth/sessions/{uuid.uuid4()}", headers=bearer(ada["access_token"])
+    )
+    assert_problem(missing, 404)
+
+
+async def test_delete_session_with_a_malformed_id_is_422(client: httpx.AsyncClient) -> None:
+    pair = await signed_in(client)
+    response = await client.delete(
+        "/api/auth/sessions/not-a-uuid", headers=bearer(pair["access_token"])
+    )
+    assert_problem(response, 422)
