@@ -91,6 +91,7 @@ _JSON_CACHE = "_json_line"
 _STANDARD_ATTRS = frozenset(
     vars(logging.LogRecord("", 0, "", 0, "", None, None)).keys()
     | {"message", "asctime", "taskName", _REQUEST_ID, _USER_ID, _JSON_CACHE}
+    | {"color_message"}  # uvicorn's ANSI copy of the message
 )
 
 _SENSITIVE_KEY = re.compile(
@@ -437,9 +438,13 @@ class _Pipeline:
                 root.addHandler(self.handler)
             for name in ROUTED_LOGGERS:
                 routed = logging.getLogger(name)
-                for handler in list(routed.handlers):
-                    routed.removeHandler(handler)
-                routed.propagate = True
+                # Handlers of their own (uvicorn's default dictConfig) are replaced by ours;
+                # a logger left without handlers and not propagating (uvicorn's
+                # access_log=False) stays off.
+                if routed.handlers:
+                    for handler in list(routed.handlers):
+                        routed.removeHandler(handler)
+                    routed.propagate = True
             for name, level in LIBRARY_LEVELS.items():
                 logging.getLogger(name).setLevel(level)
             if config == self.config and self.running:

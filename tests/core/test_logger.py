@@ -217,6 +217,23 @@ def test_library_loggers_share_the_pipeline_without_sql_echo(log_dir: Path) -> N
     assert uvicorn_handler not in logging.getLogger("uvicorn.error").handlers
 
 
+def test_uvicorn_access_log_stays_off_when_uvicorn_turned_it_off(log_dir: Path) -> None:
+    access = logging.getLogger("uvicorn.access")
+    access.handlers = []  # what uvicorn does for access_log=False
+    access.propagate = False
+    try:
+        configure_logging(Settings(_env_file=None, LOG_DIR=log_dir, ENVIRONMENT="test"))  # type: ignore[call-arg]
+        assert not access.hasHandlers()  # uvicorn then skips its access log entirely
+        access.info("uvicorn_access_line", extra={"color_message": "\x1b[1mline\x1b[0m"})
+        logging.getLogger("uvicorn.error").info("started", extra={"color_message": "x"})
+        lines = records(log_dir / "app.json")
+        assert "uvicorn_access_line" not in {r["message"] for r in lines}
+        (started,) = [r for r in lines if r["message"] == "started"]
+        assert "extra" not in started
+    finally:
+        access.propagate = True
+
+
 def test_secrets_never_reach_the_files(log_dir: Path) -> None:
     secrets = ["hunter2", "tok-abc", "s3cr3t", "Bearer-value-123", "sid-999", "key-777", "raw-888"]
     get_logger("app.tests.redaction").warning(

@@ -193,14 +193,28 @@ def _reap_dead_workers(path: str) -> None:
             multiprocess.mark_process_dead(pid, path)  # type: ignore[no-untyped-call]
 
 
+_TEMP_PREFIX = "prometheus-multiproc-"
+_ORPHAN = re.compile(rf"{_TEMP_PREFIX}(\d+)-\w+")
+
+
+def _remove_orphaned_directories() -> None:
+    """Remove temporary directories left by servers that were killed (their pid is gone)."""
+    root = Path(tempfile.gettempdir())
+    for path in root.glob(f"{_TEMP_PREFIX}*"):
+        match = _ORPHAN.fullmatch(path.name)
+        if match and path.is_dir() and not psutil.pid_exists(int(match[1])):
+            shutil.rmtree(path, ignore_errors=True)
+
+
 @contextmanager
 def multiprocess_directory(workers: int) -> Iterator[Path | None]:
     """Provide PROMETHEUS_MULTIPROC_DIR to the workers a server is about to spawn.
 
     Must run before the workers import prometheus_client (it picks its storage then).
     A directory given in the environment is emptied of stale `*.db` files (other
-    processes' ones), as prometheus_client requires between runs; otherwise, with several workers, a fresh
-    temporary directory is created and removed afterwards. One worker needs none.
+    processes' ones), as prometheus_client requires between runs. Otherwise, with several
+    workers, a fresh temporary directory is created and removed afterwards; those left by
+    killed servers are removed the next time. One worker needs none.
     """
     given = multiprocess_dir()
     if given is not None:
@@ -218,7 +232,8 @@ def multiprocess_directory(workers: int) -> Iterator[Path | None]:
     if workers <= 1:
         yield None
         return
-    path = Path(tempfile.mkdtemp(prefix="prometheus-multiproc-"))
+    _remove_orphaned_directories()
+    path = Path(tempfile.mkdtemp(prefix=f"{_TEMP_PREFIX}{os.getpid()}-"))
     os.environ[MULTIPROC_DIR_ENV] = str(path)
     try:
         yield path

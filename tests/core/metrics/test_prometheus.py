@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -85,6 +86,23 @@ def test_several_workers_get_a_fresh_directory_removed_afterwards(
         assert os.environ[MULTIPROC_DIR_ENV] == str(path)
     assert not path.exists()
     assert MULTIPROC_DIR_ENV not in os.environ
+
+
+def test_directories_of_killed_servers_are_removed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(MULTIPROC_DIR_ENV, raising=False)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    orphan = Path(tempfile.gettempdir()) / f"prometheus-multiproc-{dead.stdout.strip()}-abc123"
+    orphan.mkdir()
+    (orphan / "counter_1.db").write_bytes(b"old")
+    with multiprocess_directory(2) as path:
+        assert path is not None
+        assert path.name.startswith(f"prometheus-multiproc-{os.getpid()}-")
+        assert not orphan.exists()
 
 
 def test_a_given_directory_is_emptied_of_stale_files(
