@@ -7,12 +7,7 @@ import signal
 import sys
 from types import FrameType
 
-import uvicorn
-
 from app.core.config import InsecureSettingsError, find_insecure_settings, get_settings
-from app.core.logger import configure_logging
-from app.core.metrics.prometheus import multiprocess_directory
-from app.db.postgres.bootstrap import DatabaseUnavailableError, prepare_database
 
 
 def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
@@ -22,11 +17,18 @@ def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
 
 def main() -> int:
     settings = get_settings()
-    configure_logging(settings)  # this process's own lines (bootstrap, uvicorn's supervisor)
     findings = find_insecure_settings(settings)
     if findings and settings.is_production:
         print(InsecureSettingsError(findings), file=sys.stderr)
         return 2
+    # Imported only now, so that refusing insecure settings takes a fraction of a second.
+    import uvicorn
+
+    from app.core.logger import configure_logging
+    from app.core.metrics.prometheus import multiprocess_directory
+    from app.db.postgres.bootstrap import DatabaseUnavailableError, prepare_database
+
+    configure_logging(settings)  # this process's own lines (bootstrap, uvicorn's supervisor)
     try:
         prepared = prepare_database(settings)
     except (DatabaseUnavailableError, OSError) as exc:

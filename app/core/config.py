@@ -18,11 +18,11 @@ from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import quote, urlencode
 
 from limits import parse as parse_rate_limit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from sqlalchemy.engine import URL
 
 from app.core.security.keys import find_key_problem
 
@@ -211,20 +211,16 @@ class Settings(BaseSettings):
         return f"{self.project_identifier}-client"
 
     def _postgres_url(self, database: str) -> str:
-        # A host that is a directory means a Unix socket (the embedded dev server).
-        socket_dir = self.POSTGRES_HOST.startswith("/")
-        url = URL.create(
-            "postgresql+asyncpg",
-            username=self.POSTGRES_USER,
-            password=self.POSTGRES_PASSWORD.get_secret_value(),
-            host=None if socket_dir else self.POSTGRES_HOST,
-            port=None if socket_dir else self.POSTGRES_PORT,
-            database=database,
-            query={"host": self.POSTGRES_HOST, "port": str(self.POSTGRES_PORT)}
-            if socket_dir
-            else {},
-        )
-        return url.render_as_string(hide_password=False)
+        # Built by hand rather than with sqlalchemy.URL so that reading settings (and
+        # refusing insecure ones at startup) does not import SQLAlchemy.
+        user = quote(self.POSTGRES_USER, safe="")
+        password = quote(self.POSTGRES_PASSWORD.get_secret_value(), safe="")
+        name = quote(database, safe="")
+        if self.POSTGRES_HOST.startswith("/"):  # a Unix socket directory (embedded server)
+            query = urlencode({"host": self.POSTGRES_HOST, "port": self.POSTGRES_PORT})
+            return f"postgresql+asyncpg://{user}:{password}@/{name}?{query}"
+        host = f"[{self.POSTGRES_HOST}]" if ":" in self.POSTGRES_HOST else self.POSTGRES_HOST
+        return f"postgresql+asyncpg://{user}:{password}@{host}:{self.POSTGRES_PORT}/{name}"
 
     @property
     def database_url(self) -> str:
