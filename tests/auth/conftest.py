@@ -3,8 +3,6 @@ and a real uvicorn server for the WebSocket tests."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -13,13 +11,13 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.core.config import Settings
 from app.main import create_app
 from tests.conftest import _truncate_all
+from tests.live_server import serving
 
 PASSWORD = "correct horse battery staple"
 CHROME_MAC = (
@@ -104,36 +102,18 @@ def sql(settings: Settings) -> Callable[..., Any]:
 def live_server(
     make_settings: Callable[..., Settings],
 ) -> Callable[..., AbstractAsyncContextManager[str]]:
-    """`async with live_server(**overrides) as base_url:` the app served by uvicorn on a free port.
+    """`async with live_server(**overrides) as address:` the app served by uvicorn.
 
     WebSocket close codes are a protocol matter; only a real server shows what a
-    client receives.
+    client receives. The tables are emptied afterwards, as `make_client` does.
     """
 
     @asynccontextmanager
     async def serve(**overrides: Any) -> AsyncIterator[str]:
-        application = create_app(make_settings(**overrides))
-        config = uvicorn.Config(
-            application,
-            host="127.0.0.1",
-            port=0,
-            ws="websockets-sansio",
-            log_config=None,
-            access_log=False,
-        )
-        server = uvicorn.Server(config)
-        task = asyncio.create_task(server.serve())
         try:
-            while not server.started:
-                if task.done():
-                    task.result()
-                await asyncio.sleep(0.01)
-            port = server.servers[0].sockets[0].getsockname()[1]
-            yield f"127.0.0.1:{port}"
+            async with serving(create_app(make_settings(**overrides))) as address:
+                yield address
         finally:
-            server.should_exit = True
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.wait_for(task, timeout=10)
             await _truncate_all(make_settings())
 
     return serve

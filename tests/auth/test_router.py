@@ -445,3 +445,26 @@ async def test_delete_session_with_a_malformed_id_is_422(client: httpx.AsyncClie
         "/api/auth/sessions/not-a-uuid", headers=bearer(pair["access_token"])
     )
     assert_problem(response, 422)
+
+
+# --- rate limiting ----------------------------------------------------------------------
+
+
+async def test_login_is_rate_limited_per_ip(make_client: ClientFactory) -> None:
+    async with make_client(RATE_LIMIT_LOGIN_PER_IP="3/minute") as client:
+        statuses = [(await login(client, f"user{n}@example.com")).status_code for n in range(4)]
+    assert statuses == [401, 401, 401, 429]
+
+
+async def test_login_is_rate_limited_per_email(make_client: ClientFactory) -> None:
+    async with make_client(RATE_LIMIT_LOGIN_PER_EMAIL="2/minute") as client:
+        statuses = [(await login(client, "ada@example.com")).status_code for _ in range(3)]
+        other = await login(client, "bob@example.com")
+    assert statuses == [401, 401, 429]
+    assert other.status_code == 401
+
+
+async def test_register_is_rate_limited_per_ip(make_client: ClientFactory) -> None:
+    async with make_client(RATE_LIMIT_REGISTER_PER_IP="2/hour") as client:
+        statuses = [(await register(client, f"user{n}@example.com")).status_code for n in range(3)]
+    assert statuses == [201, 201, 429]
