@@ -127,9 +127,16 @@ async def test_log_lines_of_an_authenticated_request_carry_its_user_id(
             headers={**bearer(pair["access_token"]), "X-Request-ID": "req-authenticated-1"},
         )
         assert authenticated.status_code == 200
-    mine = [r for r in log_records(log_dir) if r.get("request_id") == "req-authenticated-1"]
+        anonymous = await client.get("/health", headers={"X-Request-ID": "req-anonymous-2"})
+        assert anonymous.status_code == 200
+    records = log_records(log_dir)
+    mine = [r for r in records if r.get("request_id") == "req-authenticated-1"]
     assert mine, "the authenticated request wrote no log line"
     assert all(r.get("user_id") == user_id for r in mine)
+    # The same client's next, anonymous request must not inherit the user id.
+    later = [r for r in records if r.get("request_id") == "req-anonymous-2"]
+    assert later, "the anonymous request wrote no log line"
+    assert all("user_id" not in r for r in later)
 
 
 # --- WebSocket ------------------------------------------------------------------------

@@ -22,7 +22,7 @@ import time
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.http.route import route_template
-from app.core.logger import get_logger, request_id_ctx
+from app.core.logger import get_logger, request_id_ctx, user_id_ctx
 
 REQUEST_ID_HEADER = b"x-request-id"
 MAX_REQUEST_ID_LENGTH = 128
@@ -67,12 +67,16 @@ class RequestIDMiddleware:
             state = scope["state"] = {}
         state["request_id"] = request_id
         token = request_id_ctx.set(request_id)
+        # Servers give each request a fresh context, but in-process callers (test clients,
+        # embedding apps) may share one: start anonymous, so no user id leaks across.
+        user_token = user_id_ctx.set(None)
         try:
             if scope_type == "http":
                 await self._http(scope, receive, send, request_id)
             else:
                 await self.app(scope, receive, send)
         finally:
+            user_id_ctx.reset(user_token)
             request_id_ctx.reset(token)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
