@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_SCHEMA_REF = "#/components/schemas/ProblemDetails"
+_NO_STORE = {"Cache-Control": "no-store"}
 
 DataT = TypeVar("DataT")
 
@@ -183,7 +184,10 @@ class ResponseFactory:
         if errors is not None:
             body["errors"] = errors
         body["meta"] = _meta(self.request_id, False, meta_extensions)
-        return ProblemResponse(body, status_code=status_code, headers=headers)
+        # An error describes one request at one moment: no cache may keep or replay it.
+        return ProblemResponse(
+            body, status_code=status_code, headers={**_NO_STORE, **(headers or {})}
+        )
 
 
 def get_response_factory(request: Request) -> ResponseFactory:

@@ -452,8 +452,9 @@ async def test_delete_session_with_a_malformed_id_is_422(client: httpx.AsyncClie
 
 async def test_login_is_rate_limited_per_ip(make_client: ClientFactory) -> None:
     async with make_client(RATE_LIMIT_LOGIN_PER_IP="3/minute") as client:
-        statuses = [(await login(client, f"user{n}@example.com")).status_code for n in range(4)]
-    assert statuses == [401, 401, 401, 429]
+        responses = [await login(client, f"user{n}@example.com") for n in range(4)]
+    assert [response.status_code for response in responses] == [401, 401, 401, 429]
+    assert responses[-1].headers["cache-control"] == "no-store"
 
 
 async def test_login_is_rate_limited_per_email(make_client: ClientFactory) -> None:

@@ -90,6 +90,7 @@ def test_error_body_is_rfc9457() -> None:
     assert response.media_type == PROBLEM_MEDIA_TYPE
     assert response.headers["content-type"] == PROBLEM_MEDIA_TYPE
     assert response.headers["x-b"] == "2"
+    assert response.headers["cache-control"] == "no-store"
     assert body["type"] == "https://httpstatuses.io/404"
     assert (body["title"], body["status"], body["detail"]) == ("Not Found", 404, "no item 7")
     assert body["instance"] == "/items/7"
