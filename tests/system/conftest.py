@@ -1,8 +1,10 @@
-"""Fixtures for the system tests: TCP proxies in front of the shared PostgreSQL and Redis."""
+"""Fixtures for the system tests: TCP proxies in front of the shared PostgreSQL and Redis,
+and real `python -m app` processes."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -10,6 +12,7 @@ import pytest
 
 from app.core.config import Settings
 from tests.conftest import TEST_REDIS_URL
+from tests.system.app_process import AppProcess
 from tests.system.tcp_proxy import TcpProxy
 
 
@@ -46,3 +49,22 @@ def proxied_redis_url(proxy: TcpProxy) -> str:
     """TEST_REDIS_URL with its host and port replaced by the proxy's."""
     parts = urlsplit(TEST_REDIS_URL)
     return parts._replace(netloc=f"127.0.0.1:{proxy.port}").geturl()
+
+
+@pytest.fixture
+def start_app(
+    tmp_path: Path, database_overrides: dict[str, Any]
+) -> Iterator[Callable[..., AppProcess]]:
+    """`start_app(**env)`: a served `python -m app` on the test database, stopped afterwards."""
+    started: list[AppProcess] = []
+
+    def start(**env: str) -> AppProcess:
+        process = AppProcess(tmp_path / f"app-{len(started)}", database_overrides, **env)
+        started.append(process)
+        return process.start()
+
+    try:
+        yield start
+    finally:
+        for process in started:
+            process.stop()
