@@ -144,13 +144,7 @@ def _load_private(algorithm: str, text: str, label: str) -> PrivateKey:
         raise KeyConfigurationError(
             label, f"is not an unencrypted PEM private key for {algorithm}"
         ) from exc
-    if not isinstance(
-        key,
-        rsa.RSAPrivateKey
-        | ec.EllipticCurvePrivateKey
-        | ed25519.Ed25519PrivateKey
-        | ed448.Ed448PrivateKey,
-    ):
+    if not isinstance(key, PrivateKey):
         raise KeyConfigurationError(label, f"is not a key type {algorithm} can use")
     _check_key_type(algorithm, key.public_key(), label)
     return key
@@ -164,13 +158,7 @@ def _load_public(algorithm: str, text: str, label: str) -> PublicKey:
         key = load_pem_public_key(text.encode())
     except (ValueError, TypeError) as exc:
         raise KeyConfigurationError(label, f"is not a PEM public key for {algorithm}") from exc
-    if not isinstance(
-        key,
-        rsa.RSAPublicKey
-        | ec.EllipticCurvePublicKey
-        | ed25519.Ed25519PublicKey
-        | ed448.Ed448PublicKey,
-    ):
+    if not isinstance(key, PublicKey):
         raise KeyConfigurationError(label, f"is not a key type {algorithm} can use")
     _check_key_type(algorithm, key, label)
     return key
