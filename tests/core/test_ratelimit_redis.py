@@ -7,26 +7,19 @@ blackhole; the shared server itself keeps running for everyone else.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import socket
-import subprocess
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable
 
 import httpx
 import pytest
 
 from app.core.metrics.prometheus import prometheus
 from app.core.ratelimit import MemoryBackend, RateLimiter, RateLimitRule, RedisBackend
-from tests.conftest import TEST_SIGNING_KEYS
-from tests.system.conftest import proxied_redis_url, redis_proxy
+from tests.system.app_process import AppProcess, free_port
+from tests.system.conftest import proxied_redis_url, redis_proxy, start_app
 from tests.system.tcp_proxy import TcpProxy
 
-__all__ = ["redis_proxy"]  # the fixture, shared with the system tests
+__all__ = ["redis_proxy", "start_app"]  # fixtures shared with the system tests
 
 RULE = RateLimitRule.parse("login-ip", "POST", "/api/auth/login", "ip", "5/minute")
 
@@ -105,10 +98,8 @@ async def test_hung_redis_costs_one_timeout_then_memory_answers(redis_proxy: Tcp
 
 
 async def test_startup_check_reports_unreachable_redis() -> None:
-    with socket.socket() as probe:  # a port nothing listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    limiter = RateLimiter([RULE], redis=RedisBackend(f"redis://127.0.0.1:{port}/0"))
+    nothing_listens = free_port()
+    limiter = RateLimiter([RULE], redis=RedisBackend(f"redis://127.0.0.1:{nothing_listens}/0"))
     try:
         before = redis_errors()
         await limiter.start()
@@ -120,48 +111,6 @@ async def test_startup_check_reports_unreachable_redis() -> None:
 
 
 # --- two server processes -----------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@contextmanager
-def serve(env: dict[str, str], log_dir: Path) -> Iterator[str]:
-    """`python -m app` in its own process; yields its base URL."""
-    port = free_port()
-    log_dir.mkdir(parents=True)
-    output = (log_dir / "console.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app"],
-        env={**env, "PORT": str(port), "LOG_DIR": str(log_dir)},
-        stdout=output,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        output.close()
-
-
-async def wait_until_up(client: httpx.AsyncClient, base: str) -> None:
-    for _ in range(900):  # up to 90 s: a loaded CI machine imports slowly
-        try:
-            if (await client.get(f"{base}/")).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"{base} did not start")
 
 
 async def logins(client: httpx.AsyncClient, bases: list[str], email: str, count: int) -> list[int]:
@@ -178,53 +127,37 @@ async def logins(client: httpx.AsyncClient, bases: list[str], email: str, count:
 
 @pytest.mark.slow
 async def test_two_processes_share_the_limit_and_survive_a_redis_outage(
-    redis_proxy: TcpProxy,
-    database_overrides: dict[str, Any],
-    tmp_path: Path,
+    redis_proxy: TcpProxy, start_app: Callable[..., AppProcess]
 ) -> None:
     env = {
-        **os.environ,
-        **TEST_SIGNING_KEYS,
-        **{name: str(value) for name, value in database_overrides.items()},
-        "ENVIRONMENT": "test",
-        "HOST": "127.0.0.1",
-        "WORKERS": "1",
-        "LOG_LEVEL": "WARNING",
         "REDIS_URL": proxied_redis_url(redis_proxy),
         "RATE_LIMIT_LOGIN_PER_IP": "1000/minute",
         "RATE_LIMIT_LOGIN_PER_EMAIL": "4/minute",
         "RATE_LIMIT_REDIS_RETRY_SECONDS": "1",
     }
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    with (
-        serve(env, tmp_path / "one") as one,
-        serve(env, tmp_path / "two") as two,
-    ):
-        async with httpx.AsyncClient(timeout=30) as client:
-            await wait_until_up(client, one)
-            await wait_until_up(client, two)
+    # Started from threads: the proxy runs on this event loop and must keep forwarding.
+    one = await asyncio.to_thread(start_app, **env)
+    two = await asyncio.to_thread(start_app, **env)
+    servers = [one.url, two.url]
+    async with httpx.AsyncClient(timeout=30) as client:
+        shared = await logins(client, servers, "shared@example.com", 20)
+        assert all(status < 500 for status in shared)
+        assert sum(status != 429 for status in shared) == 4
 
-            shared = await logins(client, [one, two], "shared@example.com", 20)
-            assert all(status < 500 for status in shared)
-            assert sum(status != 429 for status in shared) == 4
+        redis_proxy.cut()
+        for server in servers:  # each process now counts on its own, and still limits
+            alone = await logins(client, [server], "outage@example.com", 8)
+            assert all(status < 500 for status in alone)
+            assert sum(status != 429 for status in alone) == 4
+        metrics = (await client.get(f"{one.url}/metrics")).text
+        counted = re.search(r'app_ratelimit_backend_errors_total\{backend="redis"\} (\S+)', metrics)
+        assert counted is not None
+        assert float(counted[1]) >= 1  # the logins in flight when Redis went each failed
 
-            redis_proxy.cut()
-            for base in (one, two):  # each process now counts on its own, and still limits
-                alone = await logins(client, [base], "outage@example.com", 8)
-                assert all(status < 500 for status in alone)
-                assert sum(status != 429 for status in alone) == 4
-            metrics = (await client.get(f"{one}/metrics")).text
-            counted = re.search(
-                r'app_ratelimit_backend_errors_total\{backend="redis"\} (\S+)', metrics
-            )
-            assert counted is not None
-            assert float(counted[1]) >= 1  # the logins in flight when Redis went each failed
+        redis_proxy.restore()
+        await asyncio.sleep(1.5)  # past RATE_LIMIT_REDIS_RETRY_SECONDS
+        again = await logins(client, servers, "recovered@example.com", 12)
+        assert all(status < 500 for status in again)
+        assert sum(status != 429 for status in again) == 4  # shared again, not 4 each
 
-            redis_proxy.restore()
-            await asyncio.sleep(1.5)  # past RATE_LIMIT_REDIS_RETRY_SECONDS
-            again = await logins(client, [one, two], "recovered@example.com", 12)
-            assert all(status < 500 for status in again)
-            assert sum(status != 429 for status in again) == 4  # shared again, not 4 each
-
-    errors = (tmp_path / "one" / "error.json").read_text()
-    assert "ratelimit_backend_unavailable" in errors
+    assert "ratelimit_backend_unavailable" in (one.log_dir / "error.json").read_text()
