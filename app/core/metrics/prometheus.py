@@ -95,9 +95,11 @@ class _PrefixFilter:
     def collect(self) -> Iterable[Metric]:
         prefix = self._prefix
         for family in self._source.collect():
-            # Counter families are named without `_total`; match the sample names too.
-            if family.name.startswith(prefix) or any(
-                sample.name.startswith(prefix) for sample in family.samples[:1]
+            # Families are named without their sample suffixes (`_total`, `_bucket`...).
+            if (
+                family.name.startswith(prefix)
+                or (family.type == "counter" and f"{family.name}_total".startswith(prefix))
+                or any(sample.name.startswith(prefix) for sample in family.samples[:1])
             ):
                 yield family
 

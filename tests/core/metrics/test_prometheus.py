@@ -66,6 +66,9 @@ def test_render_filters_by_prefix_and_omits_created_series() -> None:
     assert "alpha_latency_seconds_count 1.0" in only_alpha
     assert "beta_level" not in only_alpha
     assert registry.render("alpha_requests_total").decode().count("# TYPE") == 1
+    assert registry.render("alpha_latency_seconds_bucket").decode().count("# TYPE") == 1
+    registry.register_counter("alpha_unused_total", "Declared, never incremented", ["kind"])
+    assert "# TYPE alpha_unused_total counter" in registry.render("alpha_unused_total").decode()
 
 
 def test_one_worker_needs_no_multiprocess_directory(monkeypatch: pytest.MonkeyPatch) -> None:
