@@ -92,6 +92,7 @@ class Settings(BaseSettings):
     POSTGRES_MAX_OVERFLOW: int = Field(default=10, ge=0)
     POSTGRES_POOL_TIMEOUT_SECONDS: float = Field(default=5.0, gt=0)
     POSTGRES_CONNECT_TIMEOUT_SECONDS: float = Field(default=3.0, gt=0)
+    POSTGRES_COMMAND_TIMEOUT_SECONDS: float = Field(default=30.0, gt=0)
     POSTGRES_EMBEDDED_DIR: Path = Path(".data/postgres")
 
     # Redis (unset: in-process rate limiter)

@@ -14,12 +14,14 @@ from contextlib import AbstractAsyncContextManager
 import httpx
 import pytest
 
-from tests.system.conftest import proxied_postgres
+from tests.system.conftest import proxied_postgres, proxied_redis_url
 from tests.system.tcp_proxy import TcpProxy
 
 MakeClient = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 
 pytestmark = pytest.mark.slow
+
+COMMAND_TIMEOUT_SECONDS = 2.0
 
 
 async def _eventually_ready(client: httpx.AsyncClient, within: float) -> httpx.Response:
@@ -52,3 +54,85 @@ async def test_readiness_reports_a_postgres_outage_within_two_seconds_and_recove
 
         postgres_proxy.restore()
         assert (await _eventually_ready(client, within=5.0)).status_code == 200
+
+
+def _is_problem(response: httpx.Response, status: int) -> bool:
+    body = response.json()
+    return (
+        response.headers["content-type"].startswith("application/problem+json")
+        and body["status"] == status
+        and "Traceback" not in response.text
+    )
+
+
+@pytest.mark.parametrize("failure", ["cut", "blackhole"])
+async def test_api_calls_needing_postgres_answer_503_during_an_outage_then_recover(
+    make_client: MakeClient, postgres_proxy: TcpProxy, failure: str
+) -> None:
+    account = {"email": "outage@example.com", "password": "correct horse battery"}
+    async with make_client(
+        **proxied_postgres(postgres_proxy),
+        POSTGRES_COMMAND_TIMEOUT_SECONDS=COMMAND_TIMEOUT_SECONDS,
+        RATE_LIMIT_ENABLED=False,
+    ) as client:
+        assert (await client.post("/api/auth/register", json=account)).status_code == 201
+
+        getattr(postgres_proxy, failure)()
+        started = time.perf_counter()
+        login = await client.post("/api/auth/login", json=account)
+        register = await client.post(
+            "/api/auth/register", json={**account, "email": "second@example.com"}
+        )
+        elapsed = time.perf_counter() - started
+
+        assert login.status_code == 503
+        assert _is_problem(login, 503)
+        assert register.status_code == 503
+        assert _is_problem(register, 503)
+        # A silent network costs each call its timeouts (ping, then connect), never a hang.
+        assert elapsed < 2 * (2 * COMMAND_TIMEOUT_SECONDS + 3)
+
+        postgres_proxy.restore()
+        assert (await _eventually_ready(client, within=5.0)).status_code == 200
+        assert (await client.post("/api/auth/login", json=account)).status_code == 200
+
+
+LOGIN_LIMIT = 5
+
+
+async def _logins(client: httpx.AsyncClient, first: int, count: int) -> list[int]:
+    """`count` failed logins, each for another address (only the per-IP rule applies)."""
+    statuses = []
+    for number in range(first, first + count):
+        response = await client.post(
+            "/api/auth/login",
+            json={"email": f"user-{number}@example.com", "password": "wrong-password"},
+        )
+        assert response.status_code < 500, response.text
+        statuses.append(response.status_code)
+    return statuses
+
+
+@pytest.mark.parametrize("failure", ["cut", "blackhole"])
+async def test_login_limit_holds_in_process_while_redis_is_down_and_redis_counts_again_after(
+    make_client: MakeClient, redis_proxy: TcpProxy, failure: str
+) -> None:
+    async with make_client(
+        REDIS_URL=proxied_redis_url(redis_proxy),
+        RATE_LIMIT_LOGIN_PER_IP=f"{LOGIN_LIMIT}/minute",
+        RATE_LIMIT_REDIS_RETRY_SECONDS=1.0,
+    ) as client:
+        assert await _logins(client, 0, 2) == [401, 401]  # counted in Redis
+
+        getattr(redis_proxy, failure)()
+        started = time.perf_counter()
+        during = await _logins(client, 100, 2 * LOGIN_LIMIT)
+        elapsed = time.perf_counter() - started
+        # The in-process fallback starts from zero: the limit holds, per process.
+        assert during == [401] * LOGIN_LIMIT + [429] * LOGIN_LIMIT
+        assert elapsed < 5.0  # one failed Redis attempt per retry interval, not per request
+
+        redis_proxy.restore()
+        await asyncio.sleep(1.2)  # the limiter tries Redis again after its retry interval
+        # Redis still holds the 2 hits from before the outage.
+        assert await _logins(client, 200, 4) == [401, 401, 401, 429]

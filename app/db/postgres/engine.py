@@ -65,7 +65,12 @@ def create_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
         max_overflow=settings.POSTGRES_MAX_OVERFLOW,
         pool_timeout=settings.POSTGRES_POOL_TIMEOUT_SECONDS,
         pool_pre_ping=True,
-        connect_args={"timeout": settings.POSTGRES_CONNECT_TIMEOUT_SECONDS},
+        connect_args={
+            "timeout": settings.POSTGRES_CONNECT_TIMEOUT_SECONDS,
+            # Without it a statement on a connection whose network went silent waits
+            # for TCP to give up (minutes); the pre-ping of a pooled connection too.
+            "command_timeout": settings.POSTGRES_COMMAND_TIMEOUT_SECONDS,
+        },
     )
     instrument_engine(engine.sync_engine)
     return engine
