@@ -70,6 +70,7 @@ request_id_ctx: ContextVar[str | None] = ContextVar("request_id", default=None)
 user_id_ctx: ContextVar[str | None] = ContextVar("user_id", default=None)
 
 MAX_BYTES = 10 * 1024 * 1024
+LISTENER_LINGER_SECONDS = 0.02  # the longest a line waits while the server is busy
 BACKUP_COUNT = 5
 REDACTED = "[REDACTED]"
 MULTIPROC_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -367,9 +368,31 @@ class ContextQueueHandler(QueueHandler):
 
 
 class _Listener(QueueListener):
-    """QueueListener that flushes its handlers whenever the queue runs dry."""
+    """QueueListener that works in batches and flushes whenever the queue runs dry.
+
+    After a batch it lingers a moment before waiting on the queue again. Waiting per
+    record woke this thread for every line, and each wake-up made it trade the GIL (and,
+    on one core, the CPU) with the event loop: `make bench` measured ~2.7 context
+    switches and ~240 µs of CPU per logged request. Lingering lets a busy server's
+    lines pile up and be written together, a few dozen wake-ups a second whatever the
+    load; a quiet process still gets each line written at once. `stop()` cuts the
+    linger short.
+    """
 
     queue: SimpleQueue[Any]
+
+    def __init__(self, queue: SimpleQueue[Any], *handlers: logging.Handler, **kwargs: Any):
+        super().__init__(queue, *handlers, **kwargs)
+        self._stopping = threading.Event()
+
+    def dequeue(self, block: bool) -> Any:
+        if self.queue.empty():
+            self._stopping.wait(LISTENER_LINGER_SECONDS)
+        return self.queue.get(block)
+
+    def enqueue_sentinel(self) -> None:
+        super().enqueue_sentinel()
+        self._stopping.set()
 
     def handle(self, record: logging.LogRecord) -> None:
         super().handle(record)
