@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 import threading
 
 import pytest
@@ -10,6 +12,7 @@ from argon2 import PasswordHasher, Type
 
 from app.core.config import Settings
 from app.core.security import PasswordPolicyError, PasswordSecurity
+from app.core.security.passwords import HASHING_THREAD_NICENESS
 
 
 @pytest.fixture(scope="module")
@@ -129,3 +132,18 @@ async def test_concurrent_hashes_are_bounded() -> None:
     hashes = await running
     assert len(set(hashes)) == 8
     assert max(seen) == 2
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="per-thread nice is Linux behaviour")
+async def test_hashing_threads_run_at_lower_cpu_priority_than_the_event_loop(
+    security: PasswordSecurity,
+) -> None:
+    """On a shared core the scheduler then favours the loop over hashes."""
+    niceness: list[int] = []
+
+    def hash_and_read_niceness() -> None:
+        security.generate_password_hash("pw-123456")
+        niceness.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+
+    await security._offload(hash_and_read_niceness)  # type: ignore[arg-type]
+    assert niceness == [os.getpriority(os.PRIO_PROCESS, 0) + HASHING_THREAD_NICENESS]
