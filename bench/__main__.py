@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from bench import hashing, http_compare, in_process, report
+from bench import (
+    hashing,
+    http_compare,
+    in_process,
+    logger_cost,
+    metrics_render,
+    report,
+    user_agent,
+)
 
 Row = tuple[str, str, str]
 
@@ -34,11 +44,16 @@ def _in_process_rows(figures: dict[str, float]) -> list[Row]:
         (
             "in-process µs/request: Starlette",
             f"{figures['starlette']:.1f}",
-            "ASGI call, no sockets",
+            "ASGI call, no sockets; CPU time incl. the log thread",
         ),
         ("in-process µs/request: bare FastAPI", f"{figures['bare']:.1f}", ""),
         ("in-process µs/request: our stack", f"{figures['ours']:.1f}", ""),
         ("in-process µs added by our stack", f"{figures['added_us']:+.1f}", "ours - bare"),
+        (
+            "in-process µs, endpoint behind core routes",
+            f"{figures['core_routes_us']:+.1f}",
+            "FastAPI matches the 6 core routes + /api/auth first",
+        ),
     ]
 
 
@@ -77,12 +92,68 @@ def _hashing(workdir: Path) -> dict[str, Any]:
     }
 
 
+def _logger_rows(figures: dict[str, float]) -> list[Row]:
+    return [
+        (
+            "logger.info(extra=...) caller µs",
+            f"{figures['ours_caller_us']:.1f}",
+            f"median; plain stdlib file logger: {figures['stdlib_file_caller_us']:.1f} µs",
+        ),
+        (
+            "logger µs per record, all threads",
+            f"{figures['ours_total_us_per_record']:.1f}",
+            "caller + listener thread (JSON, files, console)",
+        ),
+    ]
+
+
+def _metrics_rows(figures: dict[str, float]) -> list[Row]:
+    return [
+        (
+            f"/metrics with {figures['series']:,} series ms",
+            f"{figures['get_metrics_ms']:.1f}",
+            f"whole GET in-process; exposition alone {figures['render_ms']:.1f} ms",
+        ),
+    ]
+
+
+def _user_agent_rows(figures: dict[str, float]) -> list[Row]:
+    return [
+        (
+            "User-Agent parse µs: new / cached",
+            f"{figures['cold_us']:.1f} / {figures['cached_us']:.2f}",
+            f"new UA p99 {figures['cold_p99_us']:.0f} µs (CPU time)",
+        ),
+        (
+            "hostile 10 KB User-Agent µs",
+            f"{figures['hostile_10kb_us']:.1f}",
+            f"p99 {figures['hostile_10kb_p99_us']:.0f} µs, max {figures['hostile_10kb_max_us']:.0f} µs "
+            "(limit 1,000)",
+        ),
+    ]
+
+
 # (key in latest.json, what is measured, how, rows of the table)
 SECTIONS: list[tuple[str, str, Callable[[Path], Any], Callable[[Any], list[Row]]]] = [
     ("http", "HTTP: bare FastAPI vs our stack", http_compare.compare, _http_rows),
     ("in_process_us", "in-process cost per request", in_process.measure, _in_process_rows),
     ("password_hashing", "password hashing isolation", _hashing, _hashing_rows),
+    ("logger_us", "logger caller-side cost", logger_cost.measure, _logger_rows),
+    ("metrics_render", "/metrics rendering", metrics_render.measure, _metrics_rows),
+    ("user_agent_us", "User-Agent parsing", lambda _: user_agent.measure(), _user_agent_rows),
 ]
+
+
+@contextlib.contextmanager
+def _console_logs_silenced() -> Iterator[None]:
+    """The apps built in this process log every request to stderr; keep the terminal clean."""
+    saved = sys.stderr
+    with open(os.devnull, "w") as devnull:
+        sys.stderr = devnull
+        try:
+            yield
+        finally:
+            sys.stderr = saved
 
 
 def main() -> int:
@@ -92,7 +163,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         for key, title, measure, to_rows in SECTIONS:
             print(f"{title} ...", file=sys.stderr, flush=True)
-            results[key] = measure(Path(tmp) / key)
+            with _console_logs_silenced():
+                results[key] = measure(Path(tmp) / key)
             rows += to_rows(results[key])
     results["total_seconds"] = round(time.perf_counter() - started, 1)
     path = report.write(results)

@@ -2,6 +2,9 @@
 
 The endpoint is added to our app inside the benchmark only, after `create_app`, so its
 requests pass through all six middleware, the exception handlers and the request logging.
+It is put first in our routing table, so that both apps match one route: FastAPI tries
+routes one by one, and what the core's own routes (docs, /, /metrics, /health, JWKS,
+/api/auth) add to an endpoint behind them is measured apart (bench/in_process.py).
 """
 
 from __future__ import annotations
@@ -18,9 +21,11 @@ async def _endpoint() -> dict[str, Any]:
     return BODY
 
 
-def add_bench_route(app: FastAPI) -> FastAPI:
-    """Serve BODY at PATH (the same code in both apps)."""
+def add_bench_route(app: FastAPI, *, first: bool = False) -> FastAPI:
+    """Serve BODY at PATH (the same code in both apps), after or before the other routes."""
     app.add_api_route(PATH, _endpoint, methods=["GET"], include_in_schema=False)
+    if first:
+        app.router.routes.insert(0, app.router.routes.pop())
     return app
 
 
@@ -33,4 +38,4 @@ def ours_app() -> FastAPI:
     """The service as `python -m app` serves it (settings from the environment)."""
     from app.main import app
 
-    return add_bench_route(app)
+    return add_bench_route(app, first=True)
