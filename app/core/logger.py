@@ -129,10 +129,22 @@ _CREDENTIAL_HINTS = (
 
 def scrub(text: str) -> str:
     """Mask credentials that appear inside free text (messages, tracebacks, values)."""
+    if len(text) <= _SCRUB_CACHED_LENGTH:
+        return _scrub_short(text)
+    return _scrub(text)
+
+
+def _scrub(text: str) -> str:
     lowered = text.lower()
     if not any(hint in lowered for hint in _CREDENTIAL_HINTS):
         return text
     return _CREDENTIALS_IN_TEXT.sub(_mask_credentials, text)
+
+
+# Short texts repeat (event names, methods, route templates, client IPs): a cached
+# answer is a dict lookup instead of lower-casing and eight substring searches.
+_SCRUB_CACHED_LENGTH = 128
+_scrub_short = lru_cache(maxsize=4096)(_scrub)
 
 
 @lru_cache(maxsize=4096)
@@ -146,9 +158,12 @@ def _is_sensitive_name(name: object) -> bool:
     return isinstance(name, str) and _is_sensitive(name)
 
 
+_PLAIN_TYPES = frozenset({int, float, bool, type(None)})
+
+
 def redact(value: Any, _depth: int = 0) -> Any:
     """A copy of `value` with sensitive fields replaced by "[REDACTED]", nested too."""
-    if value is None or isinstance(value, bool | int | float):
+    if type(value) in _PLAIN_TYPES or isinstance(value, bool | int | float):
         return value
     if isinstance(value, str):
         return scrub(value)
@@ -198,6 +213,10 @@ def _exception_text(record: logging.LogRecord) -> str | None:
     return scrub("\n".join(parts)) if parts else None
 
 
+# Built once: json.dumps with arguments builds a new encoder for every call.
+_JSON_ENCODER = json.JSONEncoder(default=str, allow_nan=False)
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line with the spec's fields; formatted once per record."""
 
@@ -229,7 +248,7 @@ class JsonFormatter(logging.Formatter):
         if exception is not None:
             payload["exception"] = exception
         try:
-            line = json.dumps(payload, default=str, allow_nan=False)
+            line = _JSON_ENCODER.encode(payload)
         except ValueError:  # a cycle or NaN inside extra: keep the record, lose the structure
             payload["extra"] = repr(payload.get("extra"))
             line = json.dumps(payload, default=str)
