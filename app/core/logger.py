@@ -36,6 +36,7 @@ only multi-line output there is a traceback, every line of which is indented.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import dataclasses
 import io
 import json
@@ -343,14 +344,42 @@ class _LogFileHandler(RotatingFileHandler):
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """Writes to whatever `sys.stderr` is now (test runners swap it)."""
+    """Writes to whatever `sys.stderr` is now (test runners swap it), a batch at a time.
+
+    sys.stderr is line-buffered: a write per record costs a syscall per record, and each
+    syscall lets the event loop take the GIL back in the middle of a batch. Lines wait
+    for the listener's flush (its queue ran dry) or for `close()`, and go out at once.
+    """
 
     def __init__(self, level: int) -> None:
         logging.Handler.__init__(self, level)
+        self._pending: list[str] = []
 
     @property
     def stream(self) -> Any:
         return sys.stderr
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self._pending.append(self.format(record) + self.terminator)
+        except RecursionError:
+            raise
+        except Exception:
+            self.handleError(record)
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        lines, self._pending = "".join(self._pending), []
+        # A closed (ValueError) or broken (OSError) stderr must not stop the file logs.
+        with contextlib.suppress(OSError, ValueError):
+            stream = self.stream
+            stream.write(lines)
+            stream.flush()
+
+    def close(self) -> None:
+        self.flush()
+        super().close()
 
 
 class ContextQueueHandler(QueueHandler):
