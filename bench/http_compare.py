@@ -17,8 +17,8 @@ from bench.load import LoadResult, generator_name, run_load
 from bench.servers import bench_server, core_split
 from bench.settings import bench_env
 
-ROUNDS = 3
-SECONDS = 6.0
+ROUNDS = 5
+SECONDS = 5.0
 WARMUP_SECONDS = 2.0
 CONNECTIONS = 32
 KINDS = ("bare", "ours")
