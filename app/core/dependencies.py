@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from starlette.requests import HTTPConnection
 
 from app.core.config import Settings
@@ -19,9 +19,9 @@ from app.core.response import ResponseFactory, get_response_factory
 from app.core.security import JWTService, PasswordSecurity
 
 
-def get_app_settings(request: Request) -> Settings:
-    """The Settings this app was created with."""
-    settings: Settings = request.app.state.settings
+def get_app_settings(connection: HTTPConnection) -> Settings:
+    """The Settings this app was created with (HTTP requests and WebSockets alike)."""
+    settings: Settings = connection.app.state.settings
     return settings
 
 
