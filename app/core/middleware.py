@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from fastapi import FastAPI
-from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.core.config import Settings, get_settings
 from app.core.http.body_limit import BodySizeLimitMiddleware
 from app.core.http.client_ip import TrustedProxies
+from app.core.http.cors import CORSMiddleware
 from app.core.http.device import DeviceInfoExtractor
 from app.core.http.error_boundary import ErrorBoundaryMiddleware
 from app.core.http.request_id import RequestIDMiddleware

@@ -6,8 +6,10 @@ import asyncio
 import base64
 import hashlib
 import json
+import os
 import re
 import uuid
+import warnings
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from urllib.parse import urlsplit
@@ -15,11 +17,11 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from fastapi import FastAPI
-from starlette.middleware.cors import CORSMiddleware
 from websockets.asyncio.client import connect
 
 from app.core.config import Settings
 from app.core.http.body_limit import BodySizeLimitMiddleware
+from app.core.http.cors import CORSMiddleware
 from app.core.http.error_boundary import ErrorBoundaryMiddleware
 from app.core.http.request_id import RequestIDMiddleware, is_valid_request_id, new_request_id
 from app.core.http.security_headers import SecurityHeadersMiddleware
@@ -112,6 +114,29 @@ def test_request_id_rules() -> None:
     generated = uuid.UUID(new_request_id())
     assert generated.version == 4
     assert generated.variant == uuid.RFC_4122
+
+
+def test_generated_ids_stay_unique_across_refills_of_the_random_pool() -> None:
+    ids = [new_request_id() for _ in range(1000)]  # the pool holds 256: several refills
+    assert len(set(ids)) == 1000
+    assert {uuid.UUID(value).version for value in ids} == {4}
+
+
+def test_a_forked_worker_does_not_repeat_the_parents_ids() -> None:
+    new_request_id()  # the pool now holds bytes the child would inherit
+    read_end, write_end = os.pipe()
+    with warnings.catch_warnings():  # 3.12+ warns about forking with threads running
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:  # the child: report its next ID and leave at once
+        os.write(write_end, new_request_id().encode())
+        os._exit(0)
+    os.close(write_end)
+    os.waitpid(pid, 0)
+    with os.fdopen(read_end, "rb") as pipe:
+        child_id = pipe.read().decode()
+    assert uuid.UUID(child_id).version == 4
+    assert child_id != new_request_id()
 
 
 async def test_context_var_is_seen_by_endpoint_and_dependency(client: httpx.AsyncClient) -> None:
