@@ -23,6 +23,7 @@ from app.core.logger import (
     ContextQueueHandler,
     configure_logging,
     get_logger,
+    log_fields,
     request_id_ctx,
     stop_logger,
     user_id_ctx,
@@ -345,3 +346,49 @@ async def test_every_line_of_a_request_carries_its_response_request_id(
         response.json()["item_id"]: response.headers["x-request-id"] for response in responses
     }
     assert all(line["request_id"] == by_item[line["extra"]["item_id"]] for line in lines)
+
+
+def test_log_fields_writes_the_line_logger_info_would(log_dir: Path) -> None:
+    logger = get_logger("app.tests.fast")
+    fields = {"method": "GET", "path": "/x?token=abc", "status": 200, "api_key": "k"}
+    request_token, user_token = request_id_ctx.set("req-fast"), user_id_ctx.set("user-7")
+    try:
+        line = inspect.currentframe().f_lineno + 1  # type: ignore[union-attr]
+        log_fields(logger, logging.INFO, "fast_event", fields)
+        logger.info("slow_event", extra=fields)
+    finally:
+        request_id_ctx.reset(request_token)
+        user_id_ctx.reset(user_token)
+
+    (fast,) = marked(log_dir / "app.json", "fast_event")
+    (slow,) = marked(log_dir / "app.json", "slow_event")
+    assert fast["line"] == line
+    assert fast["extra"]["path"] == "/x?token=[REDACTED]"
+    assert fast["extra"]["api_key"] == "[REDACTED]"
+    different = {"message", "line", "timestamp"}
+    assert {k: v for k, v in fast.items() if k not in different} == {
+        k: v for k, v in slow.items() if k not in different
+    }
+    assert fast["request_id"] == "req-fast"
+    assert fast["user_id"] == "user-7"
+
+
+def test_log_fields_respects_the_level_and_reaches_other_handlers(log_dir: Path) -> None:
+    logger = get_logger("app.tests.fast_level")
+    seen: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = seen.append  # type: ignore[method-assign]
+    logger.addHandler(handler)
+    try:
+        logger.setLevel(logging.WARNING)
+        log_fields(logger, logging.INFO, "dropped", {"a": 1})
+        log_fields(logger, logging.WARNING, "kept", {"a": 2})
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(logging.NOTSET)
+
+    assert [(record.getMessage(), record.a) for record in seen] == [("kept", 2)]  # type: ignore[attr-defined]
+    assert [record["extra"] for record in marked(log_dir / "app.json", "kept")] == [{"a": 2}]
+    assert marked(log_dir / "app.json", "dropped") == []
+    with pytest.raises(KeyError):
+        log_fields(logger, logging.WARNING, "clash", {"lineno": 3})
