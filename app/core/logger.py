@@ -28,9 +28,10 @@ writer per file no cross-process lock is needed.
 
 Safety: fields of `extra` (nested too) named like password, token, secret, authorization,
 cookie, api key or credential are replaced by "[REDACTED]", and Bearer/Basic
-credentials in text are masked. A CR/LF cannot forge a line: JSON escapes it (and
-every non-ASCII character), and the plain console escapes control characters; the
-only multi-line output there is a traceback, every line of which is indented.
+credentials in text are masked. A CR/LF cannot forge a line: JSON (orjson) escapes
+every control character, U+0085, U+2028 and U+2029 too, and the plain console escapes
+control characters; the only multi-line output there is a traceback, every line of
+which is indented.
 """
 
 from __future__ import annotations
