@@ -54,7 +54,7 @@ from functools import lru_cache
 from logging.handlers import QueueHandler, QueueListener, RotatingFileHandler
 from pathlib import Path
 from queue import SimpleQueue
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
 
@@ -206,10 +206,9 @@ def _extra_of(record: logging.LogRecord) -> dict[str, Any]:
 _second_cache: tuple[int, str] = (-1, "")
 
 
-def _timestamp(record: logging.LogRecord) -> str:
+def _timestamp(created: float) -> str:
     """UTC ISO 8601 with milliseconds; the date-time part is formatted once per second."""
     global _second_cache
-    created = record.created
     second = int(created)
     cached_second, prefix = _second_cache
     if second != cached_second:
@@ -223,37 +222,64 @@ def _exception_text(record: logging.LogRecord) -> str | None:
     return scrub("\n".join(parts)) if parts else None
 
 
-def _render_json(record: logging.LogRecord, extra: dict[str, Any] | None) -> str:
-    """The record's JSON line, its `extra` fields given (already redacted)."""
+def _json_line(
+    created: float,
+    message: str,
+    level: str,
+    logger: str,
+    module: str,
+    function: str | None,
+    line: int,
+    request_id: str | None,
+    user_id: str | None,
+    extra: dict[str, Any] | None,
+    exception: str | None = None,
+) -> str:
+    """One JSON log line with the spec's fields; `extra` already redacted."""
     payload: dict[str, Any] = {
-        "timestamp": _timestamp(record),
-        "message": scrub(_message_of(record)),
-        "level": record.levelname,
-        "logger": record.name,
-        "module": record.module,
-        "function": record.funcName,
-        "line": record.lineno,
+        "timestamp": _timestamp(created),
+        "message": scrub(message),
+        "level": level,
+        "logger": logger,
+        "module": module,
+        "function": function,
+        "line": line,
     }
-    request_id = record.__dict__.get(_REQUEST_ID) or (extra or {}).pop("request_id", None)
     if request_id is not None:
         payload["request_id"] = request_id
-    user_id = record.__dict__.get(_USER_ID)
     if user_id is not None:
         payload["user_id"] = user_id
     if extra:
         payload["extra"] = extra
-    exception = _exception_text(record)
     if exception is not None:
         payload["exception"] = exception
     try:
-        line = orjson.dumps(payload, default=str, option=orjson.OPT_NON_STR_KEYS)
+        encoded = orjson.dumps(payload, default=str, option=orjson.OPT_NON_STR_KEYS)
     except orjson.JSONEncodeError:  # a cycle or huge int inside extra: keep the record
         payload["extra"] = repr(payload.get("extra"))
-        line = orjson.dumps(payload, default=str)
-    text = line.decode()
+        encoded = orjson.dumps(payload, default=str)
+    text = encoded.decode()
     # orjson escapes the ASCII control characters; these three still end a line for
     # str.splitlines() and many log tools, so a message must not carry them raw.
     return text if text.isascii() else text.translate(_LINE_BREAKS_OUTSIDE_ASCII)
+
+
+def _record_json_line(record: logging.LogRecord, extra: dict[str, Any] | None) -> str:
+    """The record's JSON line, its `extra` fields given (already redacted)."""
+    request_id = record.__dict__.get(_REQUEST_ID) or (extra or {}).pop("request_id", None)
+    return _json_line(
+        record.created,
+        _message_of(record),
+        record.levelname,
+        record.name,
+        record.module,
+        record.funcName,
+        record.lineno,
+        request_id,
+        record.__dict__.get(_USER_ID),
+        extra,
+        _exception_text(record),
+    )
 
 
 _LINE_BREAKS_OUTSIDE_ASCII = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
@@ -269,7 +295,7 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info and not record.exc_text:
             record.exc_text = self.formatException(record.exc_info)
         extra = _extra_of(record)
-        line = _render_json(record, redact(extra) if extra else None)
+        line = _record_json_line(record, redact(extra) if extra else None)
         record.__dict__[_JSON_CACHE] = line
         return line
 
@@ -310,7 +336,7 @@ class PlainFormatter(logging.Formatter):
         level = f"{record.levelname:<8}"
         if self.colour:
             level = f"{_COLOURS.get(record.levelname, '')}{level}{_RESET}"
-        line = f"{_timestamp(record)} {level} {' '.join(parts).translate(_ESCAPES)}"
+        line = f"{_timestamp(record.created)} {level} {' '.join(parts).translate(_ESCAPES)}"
         exception = _exception_text(record)
         if exception:
             body = "\n".join(f"    | {row.translate(_ESCAPES)}" for row in exception.split("\n"))
@@ -345,19 +371,23 @@ class _LogFileHandler(RotatingFileHandler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            line = self.format(record) + "\n"
-            size = len(line) if line.isascii() else len(line.encode("utf-8"))
-            stream = self.stream or self._open()
-            if self._size and self._size + size > self.maxBytes:
-                self.doRollover()
-                stream = self._open()
-            self.stream = stream
-            stream.write(line)
-            self._size += size
+            self.write_line(self.format(record))
         except RecursionError:
             raise
         except Exception:
             self.handleError(record)
+
+    def write_line(self, line: str) -> None:
+        """Append one formatted line, rolling the file over first if it would overflow."""
+        line += "\n"
+        size = len(line) if line.isascii() else len(line.encode("utf-8"))
+        stream = self.stream or self._open()
+        if self._size and self._size + size > self.maxBytes:
+            self.doRollover()
+            stream = self._open()
+        self.stream = stream
+        stream.write(line)
+        self._size += size
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -378,11 +408,15 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            self._pending.append(self.format(record) + self.terminator)
+            self.write_line(self.format(record))
         except RecursionError:
             raise
         except Exception:
             self.handleError(record)
+
+    def write_line(self, line: str) -> None:
+        """Hold one formatted line for the next flush."""
+        self._pending.append(line + self.terminator)
 
     def flush(self) -> None:
         if not self._pending:
@@ -431,6 +465,12 @@ class ContextQueueHandler(QueueHandler):
         except Exception:
             self.handleError(record)
 
+    def enqueue_pending(self, pending: _Pending) -> None:
+        """Queue a record for the listener to build (see `log_fields`)."""
+        if not self._pipeline.running:
+            self._pipeline.ensure_running()
+        self.queue.put_nowait(pending)
+
 
 class _Listener(QueueListener):
     """QueueListener that works in batches and flushes whenever the queue runs dry.
@@ -449,6 +489,14 @@ class _Listener(QueueListener):
     def __init__(self, queue: SimpleQueue[Any], *handlers: logging.Handler, **kwargs: Any):
         super().__init__(queue, *handlers, **kwargs)
         self._stopping = threading.Event()
+        # Every destination takes the JSON line as is: a `log_fields` call then needs no
+        # LogRecord at all, only its line.
+        self._json_lines_only = all(
+            isinstance(handler, _LogFileHandler | _StderrHandler)
+            and isinstance(handler.formatter, JsonFormatter)
+            and not handler.filters
+            for handler in handlers
+        )
 
     def dequeue(self, block: bool) -> Any:
         if self.queue.empty():
@@ -459,8 +507,23 @@ class _Listener(QueueListener):
         super().enqueue_sentinel()
         self._stopping.set()
 
-    def handle(self, record: logging.LogRecord) -> None:
-        super().handle(record)
+    def _write_line(self, pending: _Pending) -> None:
+        line = pending.json_line()
+        for handler in self.handlers:
+            if pending.level >= handler.level:
+                try:
+                    handler.write_line(line)  # type: ignore[attr-defined]
+                except Exception:
+                    handler.handleError(pending.build())
+
+    def prepare(self, record: logging.LogRecord | _Pending) -> logging.LogRecord:
+        return record.build() if isinstance(record, _Pending) else record
+
+    def handle(self, record: logging.LogRecord | _Pending) -> None:
+        if isinstance(record, _Pending) and self._json_lines_only:
+            self._write_line(record)
+        else:
+            super().handle(record)  # type: ignore[arg-type]  # prepare() builds a _Pending
         if self.queue.empty():
             for handler in self.handlers:
                 handler.flush()
@@ -544,6 +607,25 @@ class _Pipeline:
                 atexit.register(self.stop)
                 self._atexit_registered = True
 
+    def is_sole_destination(self, logger: logging.Logger, level: int) -> bool:
+        """Whether a record of `logger` at `level` meets no handler or filter but our handler."""
+        handler = self.handler
+        if handler.filters or level < handler.level:
+            return False
+        reached = False
+        current: logging.Logger | None = logger
+        while current is not None:
+            if current.filters:
+                return False
+            for other in current.handlers:
+                if other is not handler:
+                    return False
+                reached = True
+            if not current.propagate:
+                break
+            current = current.parent
+        return reached
+
     def ensure_running(self) -> None:
         """Restart the listener for a record logged after `stop()` (never from the listener)."""
         listener = self._listener
@@ -589,14 +671,84 @@ def get_logger(name: str) -> logging.Logger:
     return logging.getLogger(name)
 
 
-def log_fields(logger: logging.Logger, level: int, message: str, fields: dict[str, Any]) -> None:
-    """`logger.log(level, message, extra=fields)` at a third of the cost, for hot paths.
+class _Pending(NamedTuple):
+    """A `log_fields` call whose LogRecord the listener thread builds.
 
-    The record is the one `logger.log` makes (same attributes, filters and handlers), but
-    the call site is read from the caller's frame instead of a stack walk, and the JSON
-    line is rendered here, where the fields are at hand, rather than picked out of the
-    record's attributes by the listener. The access log writes one line per request
-    through this.
+    Taken when the record's only destination is this pipeline's queue (no other handler
+    or filter on the way): building, redacting and rendering then happen in the listener's
+    batch loop instead of on the event loop, a request's access line costs the loop a
+    tuple and a queue put, and the line written is the same.
+    """
+
+    created: float
+    logger_name: str
+    level: int
+    pathname: str
+    lineno: int
+    function: str
+    message: str
+    fields: dict[str, Any]
+    request_id: str | None
+    user_id: str | None
+
+    def build(self) -> logging.LogRecord:
+        record = logging.getLogRecordFactory()(
+            self.logger_name,
+            self.level,
+            self.pathname,
+            self.lineno,
+            self.message,
+            None,
+            None,
+            self.function,
+        )
+        attributes = record.__dict__
+        # When the call was made, not when the listener got to it.
+        attributes["relativeCreated"] += (self.created - record.created) * 1000
+        attributes["created"] = self.created
+        attributes["msecs"] = (self.created - int(self.created)) * 1000 // 1
+        attributes.update(self.fields)
+        attributes["message"] = self.message
+        attributes[_REQUEST_ID] = self.request_id
+        attributes[_USER_ID] = self.user_id
+        attributes[_JSON_CACHE] = self.json_line()
+        return record
+
+    def json_line(self) -> str:
+        """The line JsonFormatter writes for the built record, without building it."""
+        extra = redact(self.fields) if self.fields else None
+        request_id = self.request_id or (extra or {}).pop("request_id", None)
+        return _json_line(
+            self.created,
+            self.message,
+            logging.getLevelName(self.level),
+            self.logger_name,
+            _module_of(self.pathname),
+            self.function,
+            self.lineno,
+            request_id,
+            self.user_id,
+            extra,
+        )
+
+
+@lru_cache(maxsize=1024)
+def _module_of(pathname: str) -> str:
+    """LogRecord.module for a path: the file name without its extension."""
+    return os.path.splitext(os.path.basename(pathname))[0]
+
+
+def log_fields(logger: logging.Logger, level: int, message: str, fields: dict[str, Any]) -> None:
+    """`logger.log(level, message, extra=fields)` for hot paths, at a fraction of the cost.
+
+    The line written is the one `logger.log` writes. The call site is read from the
+    caller's frame (no stack walk), and the JSON is rendered from `fields` directly
+    rather than picked out of the record's attributes. When the pipeline's queue is the
+    only place the record can go, the record itself is built by the listener thread;
+    otherwise (another handler or a filter on the way) it is built here and handled as
+    usual. The access log writes one line per request through this.
+
+    `fields` is kept as given: pass a dict the caller no longer changes.
     """
     if not logger.isEnabledFor(level):
         return
@@ -606,16 +758,22 @@ def log_fields(logger: logging.Logger, level: int, message: str, fields: dict[st
         )
     frame = sys._getframe(1)
     code = frame.f_code
-    record = logging.getLogRecordFactory()(
-        logger.name, level, code.co_filename, frame.f_lineno, message, None, None, code.co_name
+    pending = _Pending(
+        time.time(),
+        logger.name,
+        level,
+        code.co_filename,
+        frame.f_lineno,
+        code.co_name,
+        message,
+        fields,
+        request_id_ctx.get(),
+        user_id_ctx.get(),
     )
-    attributes = record.__dict__
-    attributes.update(fields)
-    attributes["message"] = message
-    attributes[_REQUEST_ID] = request_id_ctx.get()
-    attributes[_USER_ID] = user_id_ctx.get()
-    attributes[_JSON_CACHE] = _render_json(record, redact(fields))
-    logger.handle(record)
+    if _pipeline.is_sole_destination(logger, level):
+        _pipeline.handler.enqueue_pending(pending)
+    else:
+        logger.handle(pending.build())
 
 
 def stop_logger() -> None:

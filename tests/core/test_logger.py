@@ -28,6 +28,7 @@ from app.core.logger import (
     stop_logger,
     user_id_ctx,
 )
+from app.core.logger import _pipeline as _pipeline
 
 SPEC_FIELDS = {"timestamp", "message", "level", "logger", "module", "function", "line"}
 
@@ -348,8 +349,42 @@ async def test_every_line_of_a_request_carries_its_response_request_id(
     assert all(line["request_id"] == by_item[line["extra"]["item_id"]] for line in lines)
 
 
-def test_log_fields_writes_the_line_logger_info_would(log_dir: Path) -> None:
+@pytest.fixture
+def only_the_pipeline(log_dir: Path) -> Iterator[Path]:
+    """Root keeps our queue handler alone (pytest's capture handlers set aside), as in a
+    served app: `log_fields` then leaves building the record to the listener. Request it
+    with `getfixturevalue` inside the test: pytest adds its handlers after fixtures."""
+    root = logging.getLogger()
+    others = [handler for handler in root.handlers if not isinstance(handler, ContextQueueHandler)]
+    for handler in others:
+        root.removeHandler(handler)
+    try:
+        yield log_dir
+    finally:
+        for handler in others:
+            root.addHandler(handler)
+
+
+@pytest.mark.parametrize(
+    ("alone", "json_console"),
+    [(False, False), (True, False), (True, True)],
+    ids=["other-handlers", "built-by-listener", "line-only"],
+)
+def test_log_fields_writes_the_line_logger_info_would(
+    request: pytest.FixtureRequest,
+    make_settings: Callable[..., Settings],
+    log_dir: Path,
+    alone: bool,
+    json_console: bool,
+) -> None:
+    """Whichever path a `log_fields` call takes (a record handled here, a record built by
+    the listener, or only its JSON line when every destination writes JSON), the line is
+    the one `logger.info(..., extra=...)` writes."""
+    configure_logging(make_settings(LOG_DIR=log_dir, LOG_JSON_CONSOLE=json_console))
+    if alone:
+        request.getfixturevalue("only_the_pipeline")
     logger = get_logger("app.tests.fast")
+    assert _pipeline.is_sole_destination(logger, logging.INFO) is alone
     fields = {"method": "GET", "path": "/x?token=abc", "status": 200, "api_key": "k"}
     request_token, user_token = request_id_ctx.set("req-fast"), user_id_ctx.set("user-7")
     try:
@@ -371,6 +406,29 @@ def test_log_fields_writes_the_line_logger_info_would(log_dir: Path) -> None:
     }
     assert fast["request_id"] == "req-fast"
     assert fast["user_id"] == "user-7"
+    assert fast["timestamp"] <= slow["timestamp"]
+
+
+def test_records_go_straight_to_the_queue_only_when_nothing_else_listens(
+    request: pytest.FixtureRequest,
+) -> None:
+    request.getfixturevalue("only_the_pipeline")
+    logger = get_logger("app.tests.sole")
+    assert _pipeline.is_sole_destination(logger, logging.INFO)
+    extra_handler = logging.NullHandler()
+    logger.addHandler(extra_handler)
+    assert not _pipeline.is_sole_destination(logger, logging.INFO)
+    logger.removeHandler(extra_handler)
+    logging.getLogger("app").addFilter(lambda record: True)
+    try:
+        assert not _pipeline.is_sole_destination(logger, logging.INFO)
+    finally:
+        logging.getLogger("app").filters.clear()
+    logger.propagate = False
+    try:
+        assert not _pipeline.is_sole_destination(logger, logging.INFO)
+    finally:
+        logger.propagate = True
 
 
 def test_log_fields_respects_the_level_and_reaches_other_handlers(log_dir: Path) -> None:
