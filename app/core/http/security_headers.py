@@ -62,7 +62,10 @@ def _with_defaults(
 ) -> list[Header]:
     """`headers` plus each default whose name the response did not set itself."""
     headers = list(headers)
-    if not any(name in names for name, _ in headers):
+    for name, _ in headers:
+        if name in names:
+            break
+    else:  # the usual case: the response set none of them
         headers.extend(defaults)
         return headers
     present = {name.lower() for name, _ in headers}
