@@ -28,15 +28,25 @@ def _http_rows(http: dict[str, Any]) -> list[Row]:
     bare, ours = http["bare"], http["ours"]
     notes = (
         f"{http['generator']}, {http['connections']} connections, "
-        f"{http['rounds']} interleaved rounds x {http['seconds_per_round']:g} s, medians"
+        f"{http['rounds']} rounds x {http['seconds_per_round']:g} s, fresh servers each, medians"
     )
-    return [
+    rows = [
         ("bare FastAPI req/s", f"{bare['rps']:,.0f}", notes),
         ("our full stack req/s", f"{ours['rps']:,.0f}", "all six middleware, JSON request logs"),
         ("ratio ours / bare", f"{http['ratio']:.2f}x", "target >= 0.80x"),
         ("bare p50 / p99 ms", f"{bare['p50_ms']:.2f} / {bare['p99_ms']:.2f}", ""),
         ("ours p50 / p99 ms", f"{ours['p50_ms']:.2f} / {ours['p99_ms']:.2f}", ""),
     ]
+    bare_cpu, ours_cpu = bare.get("cpu_us_per_request"), ours.get("cpu_us_per_request")
+    if bare_cpu is not None and ours_cpu is not None and http.get("cpu_ratio") is not None:
+        rows.append(
+            (
+                "server CPU per request µs: bare / ours",
+                f"{bare_cpu:.0f} / {ours_cpu:.0f}",
+                f"ratio bare / ours {http['cpu_ratio']:.2f}x; utime+stime of the server process",
+            )
+        )
+    return rows
 
 
 def _in_process_rows(figures: dict[str, float]) -> list[Row]:
