@@ -70,3 +70,14 @@ def test_python_m_app_exits_fast_naming_the_variable(tmp_path: os.PathLike[str])
     assert result.returncode != 0
     assert time.monotonic() - started < 5
     assert "ACCESS_TOKEN_SIGNING_KEY" in result.stderr
+
+
+def test_api_routes_are_tried_first_and_fastapis_docs_routes_last(settings: Settings) -> None:
+    """FastAPI tries routes in order: API requests should not pay for the docs routes."""
+    app = create_app(settings)
+    paths = [getattr(route, "path", None) for route in app.router.routes]
+    assert paths[-4:] == ["/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"]
+    first = app.router.routes[0]
+    assert (
+        first.matches({"type": "http", "path": "/api/auth/me", "method": "GET"})[0].name == "FULL"
+    )

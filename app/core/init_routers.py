@@ -40,11 +40,23 @@ def initiate_routers(app: FastAPI, *, health_router: APIRouter, api_router: APIR
     """Mount the API at `/api`, then health and metrics, and serve `GET /`.
 
     `core` never imports the domains, so `main.py` hands their routers in. The API goes
-    first: FastAPI tries routes in order (a few µs each), most traffic is API traffic, and
-    no core path starts with `/api`.
+    first and FastAPI's docs routes last: FastAPI tries routes in order (a few µs each),
+    most traffic is API traffic, and no core path starts with `/api`.
     """
     app.include_router(api_router, prefix="/api")
     app.include_router(health_router)
     app.include_router(metrics_router)
     app.include_router(jwks_router)
     app.include_router(root_router)
+    _docs_routes_last(app)
+
+
+def _docs_routes_last(app: FastAPI) -> None:
+    """Move FastAPI's docs routes (OpenAPI JSON, Swagger UI, ReDoc), which it registers
+    first of all, behind ours: every API request would otherwise try them first."""
+    urls = (app.openapi_url, app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url)
+    docs_paths = {url for url in urls if url}
+    routes = app.router.routes
+    docs = [route for route in routes if getattr(route, "path", None) in docs_paths]
+    ours = [route for route in routes if getattr(route, "path", None) not in docs_paths]
+    routes[:] = ours + docs
