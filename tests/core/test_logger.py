@@ -28,7 +28,7 @@ from app.core.logger import (
     stop_logger,
     user_id_ctx,
 )
-from app.core.logger import _pipeline as _pipeline
+from app.core.logger.pipeline import _pipeline
 
 SPEC_FIELDS = {"timestamp", "message", "level", "logger", "module", "function", "line"}
 

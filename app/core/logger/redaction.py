@@ -1,0 +1,109 @@
+"""Masking secrets: sensitive field names in structured data, credentials in free text."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+
+REDACTED = "[REDACTED]"
+
+_SENSITIVE_KEY = re.compile(
+    r"pass(?:word|wd|phrase)|secret|token|authorization|cookie|api[-_]?key|credential|jwt",
+    re.IGNORECASE,
+)
+_CREDENTIALS_IN_TEXT = re.compile(
+    r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+"
+    r"|\b(authorization|cookie|set-cookie)(\s*[:=]\s*)[^\r\n]*"
+    r"|\b(\w*(?:password|passwd|secret|token|api_?key)\w*)=[^\s&;,]+"
+)
+
+
+def _mask_credentials(match: re.Match[str]) -> str:
+    if match[1]:
+        return f"{match[1]} {REDACTED}"
+    if match[2]:
+        return f"{match[2]}{match[3]}{REDACTED}"
+    return f"{match[4]}={REDACTED}"
+
+
+# Words that must appear (lower-cased) before the slower regex above is worth running.
+_CREDENTIAL_HINTS = (
+    "bearer",
+    "basic",
+    "authorization",
+    "cookie",
+    "passw",
+    "secret",
+    "token",
+    "key",
+)
+
+
+def scrub(text: str) -> str:
+    """Mask credentials that appear inside free text (messages, tracebacks, values)."""
+    if len(text) <= _SCRUB_CACHED_LENGTH:
+        return _scrub_short(text)
+    return _scrub(text)
+
+
+def _scrub(text: str) -> str:
+    lowered = text.lower()
+    if not any(hint in lowered for hint in _CREDENTIAL_HINTS):
+        return text
+    return _CREDENTIALS_IN_TEXT.sub(_mask_credentials, text)
+
+
+# Short texts repeat (event names, methods, route templates, client IPs): a cached
+# answer is a dict lookup instead of lower-casing and eight substring searches.
+_SCRUB_CACHED_LENGTH = 128
+_scrub_short = lru_cache(maxsize=4096)(_scrub)
+
+
+@lru_cache(maxsize=4096)
+def _is_sensitive(key: str) -> bool:
+    return _SENSITIVE_KEY.search(key) is not None
+
+
+def _is_sensitive_name(name: object) -> bool:
+    if type(name) is str:
+        return _is_sensitive(name)
+    if isinstance(name, bytes):
+        name = name.decode("latin-1")
+    return isinstance(name, str) and _is_sensitive(name)
+
+
+_PLAIN_TYPES = frozenset({int, float, bool, type(None)})
+
+
+def redact(value: Any, _depth: int = 0) -> Any:
+    """A copy of `value` with sensitive fields replaced by "[REDACTED]", nested too."""
+    kind = type(value)
+    if kind is str:
+        return scrub(value)
+    if kind in _PLAIN_TYPES or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, str):
+        return scrub(value)
+    if _depth > 10:
+        return "[TRUNCATED]"
+    if kind is dict or isinstance(value, Mapping):
+        return {
+            key: REDACTED if _is_sensitive_name(key) else redact(item, _depth + 1)
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple | set | frozenset):
+        if len(value) == 2 and isinstance(value, tuple) and _is_sensitive_name(value[0]):
+            name = value[0].decode("latin-1") if isinstance(value[0], bytes) else value[0]
+            return [name, REDACTED]  # a (header name, value) pair
+        return [redact(item, _depth + 1) for item in value]
+    if isinstance(value, bytes):
+        return scrub(value.decode("utf-8", "replace"))
+    dump = getattr(value, "model_dump", None)  # pydantic models: fields, not repr
+    if callable(dump):
+        return redact(dump(mode="json"), _depth + 1)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return redact(dataclasses.asdict(value), _depth + 1)
+    return value
