@@ -450,3 +450,29 @@ def test_log_fields_respects_the_level_and_reaches_other_handlers(log_dir: Path)
     assert marked(log_dir / "app.json", "dropped") == []
     with pytest.raises(KeyError):
         log_fields(logger, logging.WARNING, "clash", {"lineno": 3})
+
+
+class _Unprintable:
+    def __str__(self) -> str:
+        raise RuntimeError("no str")
+
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr")
+
+
+@pytest.mark.parametrize("json_console", [False, True], ids=["built-record", "line-only"])
+def test_a_record_that_cannot_be_rendered_does_not_stop_the_listener(
+    request: pytest.FixtureRequest,
+    make_settings: Callable[..., Settings],
+    log_dir: Path,
+    capsys: pytest.CaptureFixture[str],
+    json_console: bool,
+) -> None:
+    configure_logging(make_settings(LOG_DIR=log_dir, LOG_JSON_CONSOLE=json_console))
+    request.getfixturevalue("only_the_pipeline")
+    logger = get_logger("app.tests.unprintable")
+    log_fields(logger, logging.INFO, "broken", {"value": _Unprintable()})
+    log_fields(logger, logging.INFO, "after", {"value": 1})
+
+    assert [record["extra"] for record in marked(log_dir / "app.json", "after")] == [{"value": 1}]
+    assert "no repr" in capsys.readouterr().err

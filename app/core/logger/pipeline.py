@@ -8,6 +8,7 @@ import os
 import sys
 import threading
 import time
+import traceback
 from dataclasses import dataclass
 from logging.handlers import QueueHandler, QueueListener
 from pathlib import Path
@@ -130,10 +131,17 @@ class _Listener(QueueListener):
         return record.build() if isinstance(record, _Pending) else record
 
     def handle(self, record: logging.LogRecord | _Pending) -> None:
-        if isinstance(record, _Pending) and self._json_lines_only:
-            self._write_line(record)
-        else:
-            super().handle(record)  # type: ignore[arg-type]  # prepare() builds a _Pending
+        try:
+            if isinstance(record, _Pending) and self._json_lines_only:
+                self._write_line(record)
+            else:
+                super().handle(record)  # type: ignore[arg-type]  # prepare() builds a _Pending
+        except Exception:
+            # A record that cannot be built or rendered (a field whose str() and repr()
+            # both raise, a failing record factory) must not end this thread and with it
+            # every later line; report it the way logging reports a failing handler.
+            if logging.raiseExceptions:
+                traceback.print_exc(file=sys.stderr)
         if self.queue.empty():
             for handler in self.handlers:
                 handler.flush()
