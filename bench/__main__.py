@@ -60,6 +60,11 @@ def _in_process_rows(figures: dict[str, float]) -> list[Row]:
         ("in-process µs/request: our stack", f"{figures['ours']:.1f}", ""),
         ("in-process µs added by our stack", f"{figures['added_us']:+.1f}", "ours - bare"),
         (
+            "in-process µs, endpoint in app/api.py",
+            f"{figures['api_router_us']:+.1f}",
+            "where a service adds its routes: FastAPI tries /api/auth first",
+        ),
+        (
             "in-process µs, endpoint behind core routes",
             f"{figures['core_routes_us']:+.1f}",
             "behind FastAPI's docs routes, /api/auth and the core routes",

@@ -9,11 +9,12 @@ front of an endpoint add is measured apart (bench/in_process.py).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 PATH = "/bench"
+AppOrRouter = TypeVar("AppOrRouter", FastAPI, APIRouter)
 BODY: dict[str, Any] = {"message": "hello", "ok": True, "items": [1, 2, 3]}
 
 
@@ -21,11 +22,12 @@ async def _endpoint() -> dict[str, Any]:
     return BODY
 
 
-def add_bench_route(app: FastAPI, *, first: bool = False) -> FastAPI:
+def add_bench_route(app: AppOrRouter, *, first: bool = False) -> AppOrRouter:
     """Serve BODY at PATH (the same code in both apps), after or before the other routes."""
     app.add_api_route(PATH, _endpoint, methods=["GET"], include_in_schema=False)
     if first:
-        app.router.routes.insert(0, app.router.routes.pop())
+        routes = app.router.routes if isinstance(app, FastAPI) else app.routes
+        routes.insert(0, routes.pop())
     return app
 
 

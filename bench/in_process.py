@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +65,7 @@ async def _drain_log_queue() -> None:
 
 
 async def per_request_us(
-    app: ASGIApp, state: dict[str, Any], *, requests: int, repeats: int
+    app: ASGIApp, state: dict[str, Any], *, requests: int, repeats: int, path: str = PATH
 ) -> float:
     """The best of `repeats` batches' mean CPU µs per request.
 
@@ -72,11 +73,12 @@ async def per_request_us(
     each request's line, and leaves out time other processes took the core away. Noise
     on a shared machine only ever adds time, hence the best batch rather than the median.
     """
+    scope = {**SCOPE, "path": path, "raw_path": path.encode()}
     batches = []
     for _ in range(repeats):
         started = time.process_time()
         for _ in range(requests):
-            await app({**SCOPE, "state": dict(state)}, _receive, _send)
+            await app({**scope, "state": dict(state)}, _receive, _send)
         await _drain_log_queue()
         batches.append((time.process_time() - started) / requests * 1e6)
     return min(batches)
@@ -89,27 +91,54 @@ def _starlette_app() -> Starlette:
     return Starlette(routes=[Route(PATH, endpoint)])
 
 
+def _app_with_endpoint_in_api_router(log_dir: Path) -> Any:
+    """Our app with the endpoint where a service adds its routes: a router included in
+    `app/api.py`'s `api_router`, after `/api/auth` (done here at run time, in this
+    process only)."""
+    from fastapi import APIRouter
+
+    from app.api import api_router
+    from app.main import create_app
+
+    service_router = APIRouter()
+    add_bench_route(service_router)
+    api_router.include_router(service_router, prefix=SERVICE_PREFIX)
+    return create_app(bench_settings(log_dir))
+
+
+SERVICE_PREFIX = "/service"
+
+
 async def _measure(log_dir: Path, requests: int, repeats: int) -> dict[str, float]:
     from app.main import create_app
 
     ours = add_bench_route(create_app(bench_settings(log_dir)), first=True)
+    in_api = _app_with_endpoint_in_api_router(log_dir)
     behind = add_bench_route(create_app(bench_settings(log_dir)))
-    figures: dict[str, float] = {}
     apps = (
-        ("starlette", _starlette_app()),
-        ("bare", bare_app()),
-        ("ours", ours),
-        ("ours_behind_core_routes", behind),
+        ("starlette", _starlette_app(), PATH),
+        ("bare", bare_app(), PATH),
+        ("ours", ours, PATH),
+        ("ours_in_api_router", in_api, f"/api{SERVICE_PREFIX}{PATH}"),
+        ("ours_behind_core_routes", behind, PATH),
     )
-    for name, app in apps:
-        async with LifespanManager(app) as manager:
-            state = dict(manager._state)
-            await per_request_us(app, state, requests=200, repeats=1)
-            figures[name] = round(
-                await per_request_us(app, state, requests=requests, repeats=repeats),
-                1,
-            )
+    batches: dict[str, list[float]] = {name: [] for name, _, _ in apps}
+    async with AsyncExitStack() as stack:
+        states = [
+            dict((await stack.enter_async_context(LifespanManager(app)))._state)
+            for _, app, _ in apps
+        ]
+        for (_, app, path), state in zip(apps, states, strict=True):
+            await per_request_us(app, state, requests=200, repeats=1, path=path)
+        # Batches interleaved across the apps: drift in the machine hits them all alike.
+        for _ in range(repeats):
+            for (name, app, path), state in zip(apps, states, strict=True):
+                batches[name].append(
+                    await per_request_us(app, state, requests=requests, repeats=1, path=path)
+                )
+    figures = {name: round(min(values), 1) for name, values in batches.items()}
     figures["added_us"] = round(figures["ours"] - figures["bare"], 1)
+    figures["api_router_us"] = round(figures["ours_in_api_router"] - figures["ours"], 1)
     figures["core_routes_us"] = round(figures["ours_behind_core_routes"] - figures["ours"], 1)
     return figures
 
