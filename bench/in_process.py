@@ -91,6 +91,9 @@ def _starlette_app() -> Starlette:
     return Starlette(routes=[Route(PATH, endpoint)])
 
 
+SERVICE_PREFIX = "/service"
+
+
 def _app_with_endpoint_in_api_router(log_dir: Path) -> Any:
     """Our app with the endpoint where a service adds its routes: a router included in
     `app/api.py`'s `api_router`, after `/api/auth` (done here at run time, in this
@@ -104,9 +107,6 @@ def _app_with_endpoint_in_api_router(log_dir: Path) -> Any:
     add_bench_route(service_router)
     api_router.include_router(service_router, prefix=SERVICE_PREFIX)
     return create_app(bench_settings(log_dir))
-
-
-SERVICE_PREFIX = "/service"
 
 
 async def _measure(log_dir: Path, requests: int, repeats: int) -> dict[str, float]:

@@ -63,7 +63,10 @@ def _json_line(
     extra: dict[str, Any] | None,
     exception: str | None = None,
 ) -> str:
-    """One JSON log line with the spec's fields; `extra` already redacted."""
+    """One JSON log line with the spec's fields; `extra` already redacted (and ours to
+    change: a `request_id` in it stands in for a missing context one)."""
+    if request_id is None and extra:
+        request_id = extra.pop("request_id", None)
     payload: dict[str, Any] = {
         "timestamp": _timestamp(created),
         "message": scrub(message),
@@ -94,7 +97,6 @@ def _json_line(
 
 def _record_json_line(record: logging.LogRecord, extra: dict[str, Any] | None) -> str:
     """The record's JSON line, its `extra` fields given (already redacted)."""
-    request_id = record.__dict__.get(_REQUEST_ID) or (extra or {}).pop("request_id", None)
     return _json_line(
         record.created,
         _message_of(record),
@@ -103,7 +105,7 @@ def _record_json_line(record: logging.LogRecord, extra: dict[str, Any] | None) -
         record.module,
         record.funcName,
         record.lineno,
-        request_id,
+        record.__dict__.get(_REQUEST_ID),
         record.__dict__.get(_USER_ID),
         extra,
         _exception_text(record),
@@ -222,8 +224,6 @@ class _Pending(NamedTuple):
 
     def json_line(self) -> str:
         """The line JsonFormatter writes for the built record, without building it."""
-        extra = redact(self.fields) if self.fields else None
-        request_id = self.request_id or (extra or {}).pop("request_id", None)
         return _json_line(
             self.created,
             self.message,
@@ -232,9 +232,9 @@ class _Pending(NamedTuple):
             _module_of(self.pathname),
             self.function,
             self.lineno,
-            request_id,
+            self.request_id,
             self.user_id,
-            extra,
+            redact(self.fields) if self.fields else None,
         )
 
 
