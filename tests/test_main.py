@@ -81,3 +81,52 @@ def test_api_routes_are_tried_first_and_fastapis_docs_routes_last(settings: Sett
     assert (
         first.matches({"type": "http", "path": "/api/auth/me", "method": "GET"})[0].name == "FULL"
     )
+
+
+# Runs in its own process: an OpenTelemetry tracer provider can be set once per process.
+OTEL_PROBE = """
+import asyncio, sys
+import httpx
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+exporter = InMemorySpanExporter()
+provider = TracerProvider()
+provider.add_span_processor(SimpleSpanProcessor(exporter))
+trace.set_tracer_provider(provider)
+
+from app.core.config import Settings
+from app.main import create_app
+
+settings = Settings(_env_file=None, ENVIRONMENT="test", OTEL_ENABLED=sys.argv[1], LOG_DIR=sys.argv[2])
+
+async def main():
+    transport = httpx.ASGITransport(app=create_app(settings))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        status = (await client.get("/")).status_code
+    print(status, ",".join(sorted(span.name for span in exporter.get_finished_spans())))
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.parametrize(
+    ("enabled", "spans"), [("true", "GET /,fastapi.dependencies,fastapi.endpoint"), ("false", "")]
+)
+def test_otel_enabled_switches_fastapis_own_tracing(
+    tmp_path: Path, enabled: str, spans: str
+) -> None:
+    """With an OTel SDK configured, FastAPI traces requests only when OTEL_ENABLED is true."""
+    result = subprocess.run(
+        [sys.executable, "-c", OTEL_PROBE, enabled, str(tmp_path)],
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1].split(" ", 1) == ["200", spans]

@@ -147,6 +147,9 @@ class Settings(BaseSettings):
     # Metrics
     METRICS_AUTH_TOKEN: SecretStr | None = None
     SYSTEM_METRICS_INTERVAL_SECONDS: float = Field(default=5.0, gt=0)
+    # FastAPI's own OpenTelemetry instrumentation, for an OTel SDK you configure. Off, a
+    # request skips FastAPI's per-request check for configured providers.
+    OTEL_ENABLED: bool = False
 
     @field_validator(
         "CORS_ALLOW_ORIGINS",
