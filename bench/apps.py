@@ -9,6 +9,7 @@ front of an endpoint add is measured apart (bench/in_process.py).
 
 from __future__ import annotations
 
+import os
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, FastAPI
@@ -41,3 +42,10 @@ def ours_app() -> FastAPI:
     from app.main import app
 
     return add_bench_route(app, first=True)
+
+
+def ours_app_without_access_log() -> FastAPI:
+    """The same with LOG_ACCESS=false: what the per-request access line costs (for a server
+    process of its own: the setting is read when `app.main` is first imported)."""
+    os.environ["LOG_ACCESS"] = "false"
+    return ours_app()

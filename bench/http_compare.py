@@ -1,15 +1,16 @@
 """Our full stack against bare FastAPI over real sockets: fresh servers every round, medians.
 
-Each round starts a new pair of servers (bare and ours, both running at once, each a single
-uvicorn worker pinned to the server core, same environment), warms each up briefly, loads
-bare then ours (or ours then bare: the order alternates from round to round so neither
-always goes first), then stops both. The load generator runs on the other core(s).
+Each round starts a new set of servers (bare, ours, and ours with LOG_ACCESS=false, all
+running at once, each a single uvicorn worker pinned to the server core, same
+environment), warms each up briefly, loads them one after the other (the order reverses
+from round to round so none always goes first), then stops them. The load generator runs
+on the other core(s).
 
 Why fresh servers per round: on a noisy VM, separate processes of the very same code differ
 by about ±10% in CPU per request (memory layout, page placement, which neighbour shares
 the host), while rounds within one process agree closely. With one process per kind for
-the whole run the ratio would depend on which instances we happened to get; with a fresh
-pair per round the medians are taken over several instances of each kind.
+the whole run the ratio would depend on which instances we happened to get; with fresh
+servers every round the medians are taken over several instances of each kind.
 
 What is measured, per load run:
 
@@ -39,7 +40,8 @@ ROUNDS = 5
 SECONDS = 5.0
 WARMUP_SECONDS = 1.0
 CONNECTIONS = 32
-KINDS = ("bare", "ours")
+# The third: our stack with LOG_ACCESS=false, to show what the access line costs.
+KINDS = ("bare", "ours", "ours_no_access_log")
 
 # After a load run the server may still be finishing work for it (the log thread draining
 # its queue): wait until its CPU time stops moving, but no longer than this.
@@ -118,7 +120,7 @@ def _round(
     seconds: float,
     cores: tuple[set[int], set[int]],
 ) -> dict[str, tuple[LoadResult, float | None]]:
-    """One round: a fresh pair of servers, warm-up, one load run each in `order`, stop."""
+    """One round: fresh servers, warm-up, one load run each in `order`, stop."""
     server_cores, load_cores = cores
     results: dict[str, tuple[LoadResult, float | None]] = {}
     with ExitStack() as stack:
@@ -184,6 +186,9 @@ def compare(workdir: Path, *, rounds: int = ROUNDS, seconds: float = SECONDS) ->
             ],
         }
     summary["ratio"] = round(summary["ours"]["rps"] / summary["bare"]["rps"], 3)
+    summary["ratio_no_access_log"] = round(
+        summary["ours_no_access_log"]["rps"] / summary["bare"]["rps"], 3
+    )
     bare_cpu, ours_cpu = (
         summary["bare"]["cpu_us_per_request"],
         summary["ours"]["cpu_us_per_request"],

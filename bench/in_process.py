@@ -109,19 +109,35 @@ def _app_with_endpoint_in_api_router(log_dir: Path) -> Any:
     return create_app(bench_settings(log_dir))
 
 
-async def _measure(log_dir: Path, requests: int, repeats: int) -> dict[str, float]:
+def _without(app: Any, component: str) -> Any:
+    """`app` with one of the core's middleware classes left out of its stack."""
+    app.user_middleware = [
+        entry for entry in app.user_middleware if entry.cls.__name__ != component
+    ]
+    return app
+
+
+async def _measure(log_dir: Path, requests: int, repeats: int) -> dict[str, Any]:
     from app.main import create_app
 
-    ours = add_bench_route(create_app(bench_settings(log_dir)), first=True)
-    in_api = _app_with_endpoint_in_api_router(log_dir)
-    behind = add_bench_route(create_app(bench_settings(log_dir)))
-    apps = (
+    def ours_app(**overrides: Any) -> Any:
+        return add_bench_route(create_app(bench_settings(log_dir, **overrides)), first=True)
+
+    ours = ours_app()
+    components = [entry.cls.__name__ for entry in ours.user_middleware]
+    apps: list[tuple[str, Any, str]] = [
         ("starlette", _starlette_app(), PATH),
         ("bare", bare_app(), PATH),
         ("ours", ours, PATH),
-        ("ours_in_api_router", in_api, f"/api{SERVICE_PREFIX}{PATH}"),
-        ("ours_behind_core_routes", behind, PATH),
-    )
+        (
+            "ours_in_api_router",
+            _app_with_endpoint_in_api_router(log_dir),
+            f"/api{SERVICE_PREFIX}{PATH}",
+        ),
+        ("ours_behind_core_routes", add_bench_route(create_app(bench_settings(log_dir))), PATH),
+        ("ours_without_access_log", ours_app(LOG_ACCESS=False), PATH),  # see component_us
+        *((f"ours_without_{name}", _without(ours_app(), name), PATH) for name in components),
+    ]
     batches: dict[str, list[float]] = {name: [] for name, _, _ in apps}
     async with AsyncExitStack() as stack:
         states = [
@@ -136,16 +152,22 @@ async def _measure(log_dir: Path, requests: int, repeats: int) -> dict[str, floa
                 batches[name].append(
                     await per_request_us(app, state, requests=requests, repeats=1, path=path)
                 )
-    figures = {name: round(min(values), 1) for name, values in batches.items()}
-    figures["added_us"] = round(figures["ours"] - figures["bare"], 1)
-    figures["api_router_us"] = round(figures["ours_in_api_router"] - figures["ours"], 1)
-    figures["core_routes_us"] = round(figures["ours_behind_core_routes"] - figures["ours"], 1)
+    best = {name: round(min(values), 1) for name, values in batches.items()}
+    figures: dict[str, Any] = {name: best[name] for name in ("starlette", "bare", "ours")}
+    figures["added_us"] = round(best["ours"] - best["bare"], 1)
+    figures["api_router_us"] = round(best["ours_in_api_router"] - best["ours"], 1)
+    figures["core_routes_us"] = round(best["ours_behind_core_routes"] - best["ours"], 1)
+    # What each piece costs: the full stack minus the stack without it.
+    figures["component_us"] = {
+        name: round(best["ours"] - best[f"ours_without_{name}"], 1)
+        for name in ["access_log", *components]
+    }
     return figures
 
 
-def measure(log_dir: Path, *, requests: int = 2000, repeats: int = 7) -> dict[str, float]:
+def measure(log_dir: Path, *, requests: int = 2000, repeats: int = 7) -> dict[str, Any]:
     """CPU µs per request: bare Starlette, bare FastAPI, our stack (endpoint first, and
-    behind the core's own routes)."""
+    behind the core's own routes), and what each middleware and the access line add."""
     try:
         import uvloop
     except ImportError:

@@ -1,4 +1,4 @@
-"""`python -m bench.serve {ours|bare|hashing} PORT`: one uvicorn worker serving one app.
+"""`python -m bench.serve {ours|ours_no_access_log|bare|hashing} PORT`: one uvicorn worker serving one app.
 
 Both apps get the same uvicorn options as `python -m app` (uvloop and httptools when
 installed, no server header, no proxy headers, logging left to the app).
@@ -10,7 +10,7 @@ import sys
 
 import uvicorn
 
-from bench.apps import bare_app, ours_app
+from bench.apps import bare_app, ours_app, ours_app_without_access_log
 from bench.hashing import add_hash_routes
 
 UVICORN_OPTIONS = {
@@ -25,7 +25,12 @@ UVICORN_OPTIONS = {
 
 def main(argv: list[str]) -> None:
     kind, port = argv[0], int(argv[1])
-    builders = {"bare": bare_app, "ours": ours_app, "hashing": lambda: add_hash_routes(ours_app())}
+    builders = {
+        "bare": bare_app,
+        "ours": ours_app,
+        "ours_no_access_log": ours_app_without_access_log,
+        "hashing": lambda: add_hash_routes(ours_app()),
+    }
     application = builders[kind]()
     uvicorn.run(application, host="127.0.0.1", port=port, **UVICORN_OPTIONS)  # type: ignore[arg-type]
 

@@ -143,6 +143,7 @@ class Settings(BaseSettings):
     LOG_DIR: Path = Path("logs")
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "DEBUG"
     LOG_JSON_CONSOLE: bool | None = None
+    LOG_ACCESS: bool = True  # one access line per request (method, route, status, duration)
 
     # Metrics
     METRICS_AUTH_TOKEN: SecretStr | None = None

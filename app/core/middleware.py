@@ -74,7 +74,7 @@ def add_middlewares(app: FastAPI, settings: Settings | None = None) -> None:
     app.add_middleware(ErrorBoundaryMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, docs_paths=_docs_paths(app))
     app.add_middleware(DeviceInfoMiddleware, trusted_proxies=settings.TRUSTED_PROXIES)
-    app.add_middleware(RequestIDMiddleware)
+    app.add_middleware(RequestIDMiddleware, access_log=settings.LOG_ACCESS)
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(
         CORSMiddleware,

@@ -209,6 +209,20 @@ async def test_access_line_of_unmatched_and_failed_requests(client: httpx.AsyncC
     assert lines == [("/nope/123", 404), ("/probe/boom", 500)]
 
 
+async def test_log_access_false_leaves_out_only_the_access_line(
+    make_client: ClientFactory, app_of: Callable[[httpx.AsyncClient], FastAPI]
+) -> None:
+    async with make_client(LOG_ACCESS=False) as http:
+        add_probe_routes(app_of(http))
+        with capture_logs("app") as logs:
+            ok = await http.get("/probe/items/41", headers={"X-Request-ID": "quiet-1"})
+            failed = await http.get("/probe/boom", headers={"X-Request-ID": "quiet-2"})
+    assert (ok.status_code, ok.headers["x-request-id"]) == (200, "quiet-1")
+    assert failed.status_code == 500
+    assert logs.named("request") == []
+    assert [request_id for _, request_id in logs.records] == ["quiet-2"]  # the 500's error
+
+
 # Streaming
 
 

@@ -11,6 +11,8 @@ through chunk by chunk.
 
 It also writes the request's one access-log line ("canonical log line") after the
 response, while the request ID is still in context: uvicorn's own access log is off.
+`access_log=False` (LOG_ACCESS=false) leaves that line out, for deployments whose proxy
+already logs every request; the request's other log lines still carry its ID.
 """
 
 from __future__ import annotations
@@ -82,9 +84,10 @@ def new_request_id() -> str:
 class RequestIDMiddleware:
     """Assigns the request ID, exposes it everywhere, and logs one line per request."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, access_log: bool = True) -> None:
         self.app = app
         self.access_logger = get_logger("app.http.access")
+        self.access_log = access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope_type = scope["type"]
@@ -131,7 +134,7 @@ class RequestIDMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            if self.access_logger.isEnabledFor(logging.INFO):
+            if self.access_log and self.access_logger.isEnabledFor(logging.INFO):
                 self._log(scope, status, time.perf_counter() - started)
 
     def _log(self, scope: Scope, status: int, elapsed: float) -> None:
