@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import httpx
@@ -24,6 +25,7 @@ from app.core.logger import (
     configure_logging,
     get_logger,
     log_fields,
+    redact,
     request_id_ctx,
     stop_logger,
     user_id_ctx,
@@ -261,6 +263,34 @@ def test_secrets_never_reach_the_files(log_dir: Path) -> None:
     assert extra["nested"]["items"] == [{"client_secret": "[REDACTED]"}]
     assert extra["headers"] == {"Authorization": "[REDACTED]", "Cookie": "[REDACTED]"}
     assert extra["raw_headers"][1] == ["accept", "*/*"]
+
+
+def test_redact_covers_every_shape_of_structured_data() -> None:
+    cyclic: dict[str, Any] = {"name": "loop"}
+    cyclic["self"] = cyclic
+    long_note = "x" * 200 + " password=hunter2"
+    value = {
+        "token": "t-1",
+        b"cookie": "sid=1",
+        7: "seven",
+        "short": "api_key=k-1",
+        "long": long_note,
+        "plain": [1, 2.5, True, None],
+        "mapping": MappingProxyType({"secret": "s-1", "ok": "fine"}),
+        "cyclic": cyclic,
+    }
+    redacted = redact(value)
+    assert redacted["token"] == redacted[b"cookie"] == "[REDACTED]"
+    assert redacted[7] == "seven"
+    assert redacted["short"] == "api_key=[REDACTED]"
+    assert redacted["long"] == "x" * 200 + " password=[REDACTED]"
+    assert redacted["plain"] == [1, 2.5, True, None]
+    assert redacted["mapping"] == {"secret": "[REDACTED]", "ok": "fine"}
+    depth = redacted["cyclic"]
+    for _ in range(10):
+        depth = depth["self"]
+    assert depth == "[TRUNCATED]"
+    assert value["token"] == "t-1"  # a copy: the caller's data is left alone
 
 
 def test_crlf_cannot_forge_a_line_in_the_files(log_dir: Path) -> None:
