@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import os
 import sys
@@ -12,7 +13,7 @@ import traceback
 from dataclasses import dataclass
 from logging.handlers import QueueHandler, QueueListener
 from pathlib import Path
-from queue import SimpleQueue
+from queue import Empty, SimpleQueue
 from typing import TYPE_CHECKING, Any
 
 from app.core.logger.context import request_id_ctx, user_id_ctx
@@ -84,7 +85,7 @@ class ContextQueueHandler(QueueHandler):
 
 
 class _Listener(QueueListener):
-    """QueueListener that works in batches and flushes whenever the queue runs dry.
+    """QueueListener that works in batches: it takes all that is queued, writes it, flushes.
 
     After a batch it lingers a moment before waiting on the queue again. Waiting per
     record woke this thread for every line, and each wake-up made it trade the GIL (and,
@@ -96,6 +97,7 @@ class _Listener(QueueListener):
     """
 
     queue: SimpleQueue[Any]
+    _sentinel = None  # what QueueListener.enqueue_sentinel() queues (not in typeshed)
 
     def __init__(self, queue: SimpleQueue[Any], *handlers: logging.Handler, **kwargs: Any):
         super().__init__(queue, *handlers, **kwargs)
@@ -109,10 +111,28 @@ class _Listener(QueueListener):
             for handler in handlers
         )
 
-    def dequeue(self, block: bool) -> Any:
-        if self.queue.empty():
+    def _monitor(self) -> None:
+        """Take everything queued, handle it, flush, linger; end after the sentinel."""
+        queue = self.queue
+        while True:
+            batch = [queue.get()]
+            with contextlib.suppress(Empty):
+                while True:
+                    batch.append(queue.get_nowait())
+            stop = False
+            for item in batch:
+                if item is self._sentinel:
+                    stop = True  # records queued while stopping follow it: write them too
+                else:
+                    self.handle(item)
+            for handler in self.handlers:
+                try:
+                    handler.flush()
+                except Exception:  # a full disk must not end the thread either
+                    self._report_error()
+            if stop:
+                return
             self._stopping.wait(LISTENER_LINGER_SECONDS)
-        return self.queue.get(block)
 
     def enqueue_sentinel(self) -> None:
         super().enqueue_sentinel()
@@ -140,11 +160,12 @@ class _Listener(QueueListener):
             # A record that cannot be built or rendered (a field whose str() and repr()
             # both raise, a failing record factory) must not end this thread and with it
             # every later line; report it the way logging reports a failing handler.
-            if logging.raiseExceptions:
-                traceback.print_exc(file=sys.stderr)
-        if self.queue.empty():
-            for handler in self.handlers:
-                handler.flush()
+            self._report_error()
+
+    @staticmethod
+    def _report_error() -> None:
+        if logging.raiseExceptions:
+            traceback.print_exc(file=sys.stderr)
 
 
 @dataclass(frozen=True, slots=True)
