@@ -14,6 +14,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.exceptions import PayloadTooLargeError
 
+# HTTP/1.x (RFC 9112, 6.3): a request with neither Content-Length nor Transfer-Encoding
+# has no body. HTTP/2 and HTTP/3 may stream one without a length, so those are counted.
+_WITHOUT_FRAMING_NO_BODY = frozenset({"1.0", "1.1"})
+
 
 class BodySizeLimitMiddleware:
     """Refuses request bodies larger than `max_body_bytes` with 413."""
@@ -28,16 +32,23 @@ class BodySizeLimitMiddleware:
             await self.app(scope, receive, send)
             return
         limit = self.max_body_bytes
+        chunked = False
         for name, value in scope["headers"]:
             if name == b"content-length":
                 try:
                     declared = int(value)
                 except ValueError:
-                    break  # the server rejects it; count the body if it doesn't
+                    chunked = True  # the server rejects it; count the body if it doesn't
+                    break
                 if declared > limit:
                     raise PayloadTooLargeError(detail=self.detail)
                 await self.app(scope, receive, send)
                 return
+            if name == b"transfer-encoding":
+                chunked = True
+        if not chunked and scope.get("http_version") in _WITHOUT_FRAMING_NO_BODY:
+            await self.app(scope, receive, send)  # HTTP/1.x: no length, no chunks, no body
+            return
         await self.app(scope, self._counting(receive), send)
 
     def _counting(self, receive: Receive) -> Receive:
