@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -506,3 +507,32 @@ def test_a_record_that_cannot_be_rendered_does_not_stop_the_listener(
 
     assert [record["extra"] for record in marked(log_dir / "app.json", "after")] == [{"value": 1}]
     assert "no repr" in capsys.readouterr().err
+
+
+def _wait_for_line(path: Path, marker: str, timeout: float = 5.0) -> bool:
+    """Whether a line with message `marker` reaches `path` (written by the running listener)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and f'"message":"{marker}"' in path.read_text(encoding="utf-8"):
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_a_destination_that_fails_to_flush_does_not_stop_the_listener(
+    log_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    logger = get_logger("app.tests.flush")
+    logger.error("before")
+    assert _wait_for_line(log_dir / "app.json", "before")
+    app_file = _pipeline._handlers[0]
+    assert isinstance(app_file, logging.FileHandler)
+    assert app_file.baseFilename == str(log_dir / "app.json")
+    app_file.stream.close()  # the file gone bad under the listener: writes and flushes raise
+    try:
+        logger.error("while_broken")
+        logger.error("after")
+        assert _wait_for_line(log_dir / "error.json", "after")
+        assert "I/O operation on closed file" in capsys.readouterr().err
+    finally:
+        app_file.stream = None  # type: ignore[assignment]  # let stop_logger() close cleanly
