@@ -46,16 +46,19 @@ def _http_rows(http: dict[str, Any]) -> list[Row]:
                 f"ratio bare / ours {http['cpu_ratio']:.2f}x; utime+stime of the server process",
             )
         )
-    quiet = http["ours_no_access_log"]
-    quiet_cpu = quiet.get("cpu_us_per_request")
-    rows.append(
-        (
-            "ours with LOG_ACCESS=false req/s",
-            f"{quiet['rps']:,.0f}",
-            f"ratio to bare {http['ratio_no_access_log']:.2f}x"
-            + (f"; server CPU {quiet_cpu:.0f} µs per request" if quiet_cpu is not None else ""),
+    for kind, label in (
+        ("ours_no_access_log", "ours with LOG_ACCESS=false req/s"),
+        ("floor", "floor (bench/floor.py) req/s"),
+    ):
+        cpu = http[kind].get("cpu_us_per_request")
+        rows.append(
+            (
+                label,
+                f"{http[kind]['rps']:,.0f}",
+                f"ratio to bare {http[f'ratio_{kind}']:.2f}x"
+                + (f"; server CPU {cpu:.0f} µs per request" if cpu is not None else ""),
+            )
         )
-    )
     return rows
 
 
@@ -68,6 +71,11 @@ def _in_process_rows(figures: dict[str, Any]) -> list[Row]:
         ),
         ("in-process µs/request: bare FastAPI", f"{figures['bare']:.1f}", ""),
         ("in-process µs/request: our stack", f"{figures['ours']:.1f}", ""),
+        (
+            "in-process µs/request: floor",
+            f"{figures['floor']:.1f}",
+            "bench/floor.py: the least code doing the same per-request work",
+        ),
         ("in-process µs added by our stack", f"{figures['added_us']:+.1f}", "ours - bare"),
         (
             "in-process µs, endpoint in app/api.py",

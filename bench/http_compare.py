@@ -1,7 +1,7 @@
 """Our full stack against bare FastAPI over real sockets: fresh servers every round, medians.
 
-Each round starts a new set of servers (bare, ours, and ours with LOG_ACCESS=false, all
-running at once, each a single uvicorn worker pinned to the server core, same
+Each round starts a new set of servers (bare, ours, ours with LOG_ACCESS=false and the
+floor of bench/floor.py, all running at once, each a single uvicorn worker pinned to the server core, same
 environment), warms each up briefly, loads them one after the other (the order reverses
 from round to round so none always goes first), then stops them. The load generator runs
 on the other core(s).
@@ -37,11 +37,12 @@ from bench.servers import bench_server, core_split
 from bench.settings import bench_env
 
 ROUNDS = 5
-SECONDS = 5.0
+SECONDS = 4.0
 WARMUP_SECONDS = 1.0
 CONNECTIONS = 32
-# The third: our stack with LOG_ACCESS=false, to show what the access line costs.
-KINDS = ("bare", "ours", "ours_no_access_log")
+# Besides bare and ours: our stack with LOG_ACCESS=false, to show what the access line
+# costs, and the floor (bench/floor.py), the least code doing the stack's per-request work.
+KINDS = ("bare", "ours", "ours_no_access_log", "floor")
 
 # After a load run the server may still be finishing work for it (the log thread draining
 # its queue): wait until its CPU time stops moving, but no longer than this.
@@ -186,9 +187,8 @@ def compare(workdir: Path, *, rounds: int = ROUNDS, seconds: float = SECONDS) ->
             ],
         }
     summary["ratio"] = round(summary["ours"]["rps"] / summary["bare"]["rps"], 3)
-    summary["ratio_no_access_log"] = round(
-        summary["ours_no_access_log"]["rps"] / summary["bare"]["rps"], 3
-    )
+    for kind in ("ours_no_access_log", "floor"):
+        summary[f"ratio_{kind}"] = round(summary[kind]["rps"] / summary["bare"]["rps"], 3)
     bare_cpu, ours_cpu = (
         summary["bare"]["cpu_us_per_request"],
         summary["ours"]["cpu_us_per_request"],

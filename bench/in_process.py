@@ -21,6 +21,7 @@ from starlette.routing import Route
 
 from app.core.logger import stop_logger
 from bench.apps import BODY, PATH, add_bench_route, bare_app
+from bench.floor import floor_app
 from bench.settings import bench_settings
 
 ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
@@ -129,6 +130,7 @@ async def _measure(log_dir: Path, requests: int, repeats: int) -> dict[str, Any]
         ("starlette", _starlette_app(), PATH),
         ("bare", bare_app(), PATH),
         ("ours", ours, PATH),
+        ("floor", floor_app(log_dir), PATH),
         (
             "ours_in_api_router",
             _app_with_endpoint_in_api_router(log_dir),
@@ -153,7 +155,7 @@ async def _measure(log_dir: Path, requests: int, repeats: int) -> dict[str, Any]
                     await per_request_us(app, state, requests=requests, repeats=1, path=path)
                 )
     best = {name: round(min(values), 1) for name, values in batches.items()}
-    figures: dict[str, Any] = {name: best[name] for name in ("starlette", "bare", "ours")}
+    figures: dict[str, Any] = {name: best[name] for name in ("starlette", "bare", "ours", "floor")}
     figures["added_us"] = round(best["ours"] - best["bare"], 1)
     figures["api_router_us"] = round(best["ours_in_api_router"] - best["ours"], 1)
     figures["core_routes_us"] = round(best["ours_behind_core_routes"] - best["ours"], 1)

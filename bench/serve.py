@@ -1,4 +1,4 @@
-"""`python -m bench.serve {ours|ours_no_access_log|bare|hashing} PORT`: one uvicorn worker serving one app.
+"""`python -m bench.serve {ours|ours_no_access_log|floor|bare|hashing} PORT`: one uvicorn worker serving one app.
 
 Both apps get the same uvicorn options as `python -m app` (uvloop and httptools when
 installed, no server header, no proxy headers, logging left to the app).
@@ -11,6 +11,7 @@ import sys
 import uvicorn
 
 from bench.apps import bare_app, ours_app, ours_app_without_access_log
+from bench.floor import floor_app
 from bench.hashing import add_hash_routes
 
 UVICORN_OPTIONS = {
@@ -29,6 +30,7 @@ def main(argv: list[str]) -> None:
         "bare": bare_app,
         "ours": ours_app,
         "ours_no_access_log": ours_app_without_access_log,
+        "floor": floor_app,
         "hashing": lambda: add_hash_routes(ours_app()),
     }
     application = builders[kind]()
