@@ -32,21 +32,21 @@ class BodySizeLimitMiddleware:
             await self.app(scope, receive, send)
             return
         limit = self.max_body_bytes
-        chunked = False
+        must_count = False  # a body may come without a valid declared length
         for name, value in scope["headers"]:
             if name == b"content-length":
                 try:
                     declared = int(value)
                 except ValueError:
-                    chunked = True  # the server rejects it; count the body if it doesn't
+                    must_count = True  # the server rejects it; count the body if it doesn't
                     break
                 if declared > limit:
                     raise PayloadTooLargeError(detail=self.detail)
                 await self.app(scope, receive, send)
                 return
             if name == b"transfer-encoding":
-                chunked = True
-        if not chunked and scope.get("http_version") in _WITHOUT_FRAMING_NO_BODY:
+                must_count = True
+        if not must_count and scope.get("http_version") in _WITHOUT_FRAMING_NO_BODY:
             await self.app(scope, receive, send)  # HTTP/1.x: no length, no chunks, no body
             return
         await self.app(scope, self._counting(receive), send)
