@@ -29,7 +29,7 @@ def include_flat(target: APIRouter, router: APIRouter, *, prefix: str = "") -> N
         if isinstance(original, APIRoute):
             target.add_api_route(
                 path,
-                route.endpoint,
+                original.endpoint,
                 response_model=route.response_model,
                 status_code=route.status_code,
                 tags=route.tags,
@@ -59,7 +59,7 @@ def include_flat(target: APIRouter, router: APIRouter, *, prefix: str = "") -> N
             )
         elif isinstance(original, APIWebSocketRoute):
             target.add_api_websocket_route(
-                path, route.endpoint, name=route.name, dependencies=route.dependencies
+                path, original.endpoint, name=route.name, dependencies=route.dependencies
             )
         else:
             raise TypeError(f"include_flat cannot copy {type(original).__name__} at {path}")
