@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import signal
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from types import FrameType
 from typing import Any
 
@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from app.api import api_router
+from app.auth.cache_listener import running_session_cache
 from app.core import (
     Settings,
     add_middlewares,
@@ -93,6 +94,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         else None
     )
     app.state.draining = False
+    owned = AsyncExitStack()  # closed in `finally`, before the engine is disposed
+    app.state.session_cache = await owned.enter_async_context(
+        running_session_cache(settings, engine)
+    )
     rate_limiter: RateLimiter | None = getattr(app.state, "rate_limiter", None)
     if rate_limiter is not None:
         await rate_limiter.start()
@@ -107,6 +112,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         app.state.draining = True
         await cancel_background_tasks(tasks)
+        await owned.aclose()
         prometheus.mark_process_dead()  # this worker's live gauges leave /metrics
         if app.state.mongo is not None:
             await app.state.mongo.close()

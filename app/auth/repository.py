@@ -56,6 +56,12 @@ async def _translated_errors() -> AsyncIterator[None]:
         raise ServiceUnavailableError(detail="database unavailable") from e
 
 
+async def commit_translated(db: AsyncSession) -> None:
+    """Commit a unit of work opened outside the request's; a lost database is a 503."""
+    async with _translated_errors():
+        await db.commit()
+
+
 class UserRepository:
     """Users by id and by (normalised) email."""
 

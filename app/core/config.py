@@ -88,8 +88,12 @@ class Settings(BaseSettings):
     POSTGRES_HOST: str = "localhost"
     POSTGRES_PORT: int = Field(default=5432, ge=1, le=65535)
     POSTGRES_DB: str = "postgres"
-    POSTGRES_POOL_SIZE: int = Field(default=10, ge=1)
+    # Sized so 32 concurrent requests per worker do not open and close overflow
+    # connections all the time (each costs a connect, TLS attempt and type
+    # introspection); recycled hourly so no connection lives forever.
+    POSTGRES_POOL_SIZE: int = Field(default=20, ge=1)
     POSTGRES_MAX_OVERFLOW: int = Field(default=10, ge=0)
+    POSTGRES_POOL_RECYCLE_SECONDS: int = Field(default=3600, ge=-1)
     POSTGRES_POOL_TIMEOUT_SECONDS: float = Field(default=5.0, gt=0)
     POSTGRES_CONNECT_TIMEOUT_SECONDS: float = Field(default=3.0, gt=0)
     POSTGRES_COMMAND_TIMEOUT_SECONDS: float = Field(default=30.0, gt=0)
@@ -110,6 +114,10 @@ class Settings(BaseSettings):
     SESSION_EXPIRE_DAYS: int = Field(default=180, ge=1)
     JWT_LEEWAY_SECONDS: int = Field(default=0, ge=0, le=60)
     REFRESH_REUSE_GRACE_SECONDS: int = Field(default=0, ge=0, le=60)
+    # Authenticated callers cached per process (app/auth/session_cache.py), invalidated
+    # by PostgreSQL LISTEN/NOTIFY; the TTL is only a safety net. 0 entries: no cache.
+    AUTH_CACHE_MAX_ENTRIES: int = Field(default=10_000, ge=0)
+    AUTH_CACHE_TTL_SECONDS: float = Field(default=30.0, gt=0, le=3600)
     # Keys from files (Docker/Kubernetes secrets); a file replaces its variable.
     ACCESS_TOKEN_SIGNING_KEY_FILE: Path | None = None
     REFRESH_TOKEN_SIGNING_KEY_FILE: Path | None = None
