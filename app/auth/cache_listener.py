@@ -160,11 +160,12 @@ class LocalWriteWatcher:
     def _on_commit(self, conn: Connection) -> None:
         # Fired just before COMMIT: a concurrent lookup may still read the old row and
         # store it, but the trigger's notification, sent at COMMIT, drops it again.
-        if conn.info.pop(_DIRTY, False):
+        if not conn.invalidated and conn.info.pop(_DIRTY, False):
             self._cache.clear()
 
     def _on_rollback(self, conn: Connection) -> None:
-        conn.info.pop(_DIRTY, None)
+        if not conn.invalidated:  # an invalidated connection has no `info` to clean
+            conn.info.pop(_DIRTY, None)
 
 
 @contextlib.asynccontextmanager

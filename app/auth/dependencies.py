@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request, WebSocket, WebSocketException, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auth.repository import SessionRepository, UserRepository, commit_translated
@@ -123,6 +124,22 @@ async def authenticate_cached(state: Any, tokens: JWTService, token: str) -> Cur
 
 
 async def _authenticate_in_database(state: Any, tokens: JWTService, token: str) -> CurrentSession:
+    """Authenticate in a unit of work of its own, once more if a pooled connection was dead.
+
+    The pool does not ping connections at checkout; a connection that died meanwhile
+    (database restarted, idle connection cut) fails on first use and is invalidated
+    with every older pooled one. Authentication is safe to repeat, so it is retried
+    once on a fresh connection rather than answered 503.
+    """
+    try:
+        return await _authenticate_once(state, tokens, token)
+    except ServiceUnavailableError as e:
+        if not (isinstance(e.__cause__, DBAPIError) and e.__cause__.connection_invalidated):
+            raise
+    return await _authenticate_once(state, tokens, token)
+
+
+async def _authenticate_once(state: Any, tokens: JWTService, token: str) -> CurrentSession:
     sessionmaker: async_sessionmaker[AsyncSession] = state.sessionmaker
     async with sessionmaker() as db:
         service = build_auth_service(db, state.password_security, tokens, state.settings)
