@@ -391,3 +391,21 @@ def test_hash_token_is_argon2id_of_the_token(
     assert hashed.startswith("$argon2id$")
     assert hasher.verify_token_hash(token, hashed)
     assert not hasher.verify_token_hash(token + "x", hashed)
+
+
+def test_the_header_of_our_tokens_is_parsed_once_per_key_not_per_token(
+    make_service: Callable[..., JWTService], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = make_service()
+    users = [str(uuid.uuid4()) for _ in range(3)]
+    tokens = [service.create_access_token(user, ["user"], "s") for user in users]
+    parsed: list[str] = []
+    unverified_header = jwt.get_unverified_header
+
+    def counting(token: str) -> dict[str, Any]:
+        parsed.append(token)
+        return unverified_header(token)
+
+    monkeypatch.setattr(jwt, "get_unverified_header", counting)
+    assert [service.decode_access_token(token)["sub"] for token in tokens] == users
+    assert parsed == tokens[:1]

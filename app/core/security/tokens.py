@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from app.core.config import Settings
 
 TokenType = Literal["access", "refresh"]
+_MAX_REMEMBERED_HEADERS: Final = 64
 REQUIRED_CLAIMS: Final = ("sub", "roles", "sid", "type", "exp", "iat", "iss", "aud", "jti")
 
 
@@ -188,6 +189,7 @@ class JWTService:
         self.refresh_token_ttl_seconds = int(refresh_ttl.total_seconds())
         self.leeway_seconds = leeway_seconds
         self._token_hasher = token_hasher or PasswordSecurity()
+        self._headers: dict[str, dict[str, Any]] = {}
 
     @classmethod
     def from_settings(
@@ -260,10 +262,7 @@ class JWTService:
         return self._decode(token, "refresh")
 
     def _decode(self, token: str, expected: TokenType) -> TokenClaims:
-        try:
-            header = jwt.get_unverified_header(token)
-        except jwt.PyJWTError as exc:
-            raise MalformedTokenError() from exc
+        header = self._header(token)
         if header.get("alg") != self.algorithm:
             raise TokenAlgorithmError()
         kid = header.get("kid")
@@ -288,6 +287,27 @@ class JWTService:
         except jwt.PyJWTError as exc:
             raise _translate(exc) from exc
         return _claims(payload, expected)
+
+    def _header(self, token: str) -> dict[str, Any]:
+        """The token's JOSE header, parsed once per distinct header rather than per token.
+
+        Our tokens carry one of a few headers (one per signing key), so the encoded
+        header segment repeats; PyJWT parses the whole token again when it verifies it.
+        Only headers naming one of our keys are remembered, and only a bounded number.
+        """
+        segment = token.partition(".")[0]
+        header = self._headers.get(segment)
+        if header is not None:
+            return header
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise MalformedTokenError() from exc
+        kid = header.get("kid")
+        known = any(kid in keyring.verification for keyring in self._keyrings.values())
+        if known and len(self._headers) < _MAX_REMEMBERED_HEADERS:
+            self._headers[segment] = header
+        return header
 
     def hash_token(self, token: str) -> str:
         """Argon2id hash of a token for storage (blocking; see PasswordSecurity for async)."""
