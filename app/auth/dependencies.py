@@ -120,7 +120,7 @@ async def authenticate_cached(state: Any, tokens: JWTService, token: str) -> Cur
     if now - cached.last_used_at >= config.activity_resolution:
         await _touch(state, session_id, now, config.activity_resolution)
         cache.touched(cached, now)
-    return CurrentSession.of(cached.to_models())
+    return CurrentSession.of(cached.session)
 
 
 async def _authenticate_in_database(state: Any, tokens: JWTService, token: str) -> CurrentSession:

@@ -25,65 +25,31 @@ from collections import OrderedDict
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from app.auth.models import User, UserSession
+from app.auth.models import UserSession
 
 
 @dataclass(frozen=True, slots=True)
 class CachedCaller:
-    """A snapshot of a live session and its user, as authentication loaded them."""
+    """A live session and its user as authentication loaded them, and what is checked."""
 
     session_id: uuid.UUID
     user_id: uuid.UUID
-    email: str
-    full_name: str | None
-    roles: tuple[str, ...]
-    user_created_at: datetime
-    session_created_at: datetime
     last_used_at: datetime
     expires_at: datetime
-    fingerprint: str | None
+    # The loaded rows, detached from their closed database session, shared by every
+    # request this entry answers: read-only. Code that changes a user or a session
+    # goes through the repositories by id, as the auth service does.
+    session: UserSession
 
     @classmethod
     def of(cls, session: UserSession) -> CachedCaller:
-        user = session.user
         return cls(
             session_id=session.id,
-            user_id=user.id,
-            email=user.email,
-            full_name=user.full_name,
-            roles=tuple(user.roles),
-            user_created_at=user.created_at,
-            session_created_at=session.created_at,
+            user_id=session.user_id,
             last_used_at=session.last_used_at,
             expires_at=session.expires_at,
-            fingerprint=session.fingerprint,
+            session=session,
         )
-
-    def to_models(self) -> UserSession:
-        """Detached model objects carrying the snapshot (the session, its `user` set).
-
-        They are not attached to any database session: code that changes a user or a
-        session goes through the repositories by id, as the auth service already does.
-        """
-        user = User(
-            id=self.user_id,
-            email=self.email,
-            full_name=self.full_name,
-            roles=list(self.roles),
-            is_active=True,
-            created_at=self.user_created_at,
-        )
-        session = UserSession(
-            id=self.session_id,
-            user_id=self.user_id,
-            created_at=self.session_created_at,
-            last_used_at=self.last_used_at,
-            expires_at=self.expires_at,
-            revoked_at=None,
-            fingerprint=self.fingerprint,
-        )
-        session.user = user
-        return session
 
 
 class SessionCache:

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
 TokenType = Literal["access", "refresh"]
 _MAX_REMEMBERED_HEADERS: Final = 64
+_MAX_REMEMBERED_TOKENS: Final = 10_000  # ~0.5 KB each
 REQUIRED_CLAIMS: Final = ("sub", "roles", "sid", "type", "exp", "iat", "iss", "aud", "jti")
 
 
@@ -190,6 +191,7 @@ class JWTService:
         self.leeway_seconds = leeway_seconds
         self._token_hasher = token_hasher or PasswordSecurity()
         self._headers: dict[str, dict[str, Any]] = {}
+        self._verified: dict[str, TokenClaims] = {}
 
     @classmethod
     def from_settings(
@@ -254,8 +256,24 @@ class JWTService:
         return self._encode("refresh", user_id, roles, session_id, self.refresh_token_ttl_seconds)
 
     def decode_access_token(self, token: str) -> TokenClaims:
-        """Verify an access token; raises a `TokenError` subclass."""
-        return self._decode(token, "access")
+        """Verify an access token; raises a `TokenError` subclass.
+
+        A client sends the same access token with every request for its lifetime, so
+        tokens verified once are remembered (bounded, oldest dropped first) until they
+        expire: the same string cannot verify differently later, except for expiry,
+        which is checked on every use. Treat the claims returned as read-only.
+        """
+        remembered = self._verified.get(token)
+        if remembered is not None:
+            if remembered["exp"] + self.leeway_seconds > time.time():
+                return remembered
+            del self._verified[token]
+            raise ExpiredTokenError()
+        claims = self._decode(token, "access")
+        if len(self._verified) >= _MAX_REMEMBERED_TOKENS:
+            del self._verified[next(iter(self._verified))]
+        self._verified[token] = claims
+        return claims
 
     def decode_refresh_token(self, token: str) -> TokenClaims:
         """Verify a refresh token; raises a `TokenError` subclass."""
