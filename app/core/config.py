@@ -90,9 +90,10 @@ class Settings(BaseSettings):
     POSTGRES_DB: str = "postgres"
     # Sized so 32 concurrent requests per worker do not open and close overflow
     # connections all the time (each costs a connect, TLS attempt and type
-    # introspection); recycled hourly so no connection lives forever.
-    POSTGRES_POOL_SIZE: int = Field(default=20, ge=1)
-    POSTGRES_MAX_OVERFLOW: int = Field(default=10, ge=0)
+    # introspection). The pool opens connections only as load needs them; recycled
+    # hourly so no connection lives forever.
+    POSTGRES_POOL_SIZE: int = Field(default=32, ge=1)
+    POSTGRES_MAX_OVERFLOW: int = Field(default=8, ge=0)
     POSTGRES_POOL_RECYCLE_SECONDS: int = Field(default=3600, ge=-1)
     POSTGRES_POOL_TIMEOUT_SECONDS: float = Field(default=5.0, gt=0)
     POSTGRES_CONNECT_TIMEOUT_SECONDS: float = Field(default=3.0, gt=0)
