@@ -7,7 +7,6 @@ session everywhere. The TTL is set to an hour so only the invalidation can pass 
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -25,19 +24,9 @@ PASSWORD = "correct horse battery staple"
 ROUNDS = 24
 
 
-def wait_for_listeners(app: AppProcess, processes: int, timeout: float = 30.0) -> None:
-    """Until `processes` log files hold `auth_cache_listener_up` (one per worker)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        up = {
-            name
-            for name, record in app.log_records_by_file()
-            if record["message"] == "auth_cache_listener_up"
-        }
-        if len(up) >= processes:
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"{processes} cache listeners did not start within {timeout} s")
+def wait_for_listeners(app: AppProcess, processes: int) -> None:
+    """Until every process (worker) logged that its cache listener is up."""
+    app.wait_for_message("auth_cache_listener_up", processes, timeout=30.0)
 
 
 async def sign_in(url: str) -> dict[str, Any]:
