@@ -43,10 +43,15 @@ def _endpoint_rows(http: dict[str, Any]) -> list[Row]:
                 (
                     f"{figures['title']}: server CPU µs per request",
                     f"{ours['cpu_us_per_request']:,.0f} / {plain['cpu_us_per_request']:,.0f}",
-                    f"ours / plain; plain / ours {_ratio(figures['cpu_ratio'])}",
+                    f"ours / plain; plain / ours {_ratio(figures['cpu_ratio'])}; "
+                    f"share of the core used {_share(ours)} / {_share(plain)}",
                 )
             )
     return rows
+
+
+def _share(side: dict[str, Any]) -> str:
+    return "n/a" if side["core_share"] is None else f"{side['core_share']:.0%}"
 
 
 def _ratio(value: float | None) -> str:

@@ -30,6 +30,19 @@ def _ratio(numerators: list[float | None], denominators: list[float | None]) -> 
     return round(statistics.median(quotients), 3)
 
 
+def _core_share(runs: list[Run]) -> float | None:
+    """Median share of a core the server used while loaded (req/s x CPU s per request).
+
+    Near 1.0 the server was the bottleneck and req/s mirrors CPU per request. Well below,
+    something else held it back (other processes on its core, the database, the client),
+    and the CPU figures are the ones to compare.
+    """
+    shares = [result.rps * cpu_us / 1e6 for result, cpu_us in runs if cpu_us is not None]
+    if not shares or len(shares) != len(runs):
+        return None
+    return round(statistics.median(shares), 2)
+
+
 def side(runs: list[Run]) -> dict[str, Any]:
     """One app's medians over the rounds, and every round."""
     results = [result for result, _ in runs]
@@ -41,6 +54,7 @@ def side(runs: list[Run]) -> dict[str, Any]:
         "cpu_us_per_request": (
             None if any(value is None for value in cpu) else _median([v or 0.0 for v in cpu])
         ),
+        "core_share": _core_share(runs),
         "failures": sum(result.failures for result in results),
         "rounds": [{**result.as_dict(), "cpu_us_per_request": us} for result, us in runs],
     }

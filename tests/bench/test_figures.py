@@ -26,6 +26,8 @@ def test_ratio_is_the_median_of_the_rounds_ratios_not_the_ratio_of_medians() -> 
     # CPU: plain / ours per round 0.5, 0.75, 0.333...: median 0.5.
     assert figures["cpu_ratio"] == 0.5
     assert figures["ours"]["cpu_us_per_request"] == 100.0
+    # Core share per round: 100 x 100 µs, 900 x 80 µs, 300 x 120 µs = 0.01, 0.072, 0.036.
+    assert figures["ours"]["core_share"] == 0.04
 
 
 def test_cpu_ratio_is_left_out_when_a_round_has_no_cpu_figure() -> None:
@@ -33,6 +35,7 @@ def test_cpu_ratio_is_left_out_when_a_round_has_no_cpu_figure() -> None:
 
     assert figures["cpu_ratio"] is None
     assert figures["ours"]["cpu_us_per_request"] is None
+    assert figures["ours"]["core_share"] is None
     assert figures["ratio"] == 1.0
 
 
