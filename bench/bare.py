@@ -153,6 +153,14 @@ async def get_pool(request: Request) -> asyncpg.Pool:
 Pool = Annotated[asyncpg.Pool, Depends(get_pool)]
 
 
+def _ids(claims: dict[str, Any]) -> tuple[uuid.UUID, uuid.UUID]:
+    """The session and user ids a verified token names."""
+    try:
+        return uuid.UUID(claims["sid"]), uuid.UUID(claims["sub"])
+    except (KeyError, ValueError, TypeError, AttributeError):
+        raise _unauthorized() from None
+
+
 def _unauthorized() -> HTTPException:
     return HTTPException(
         status.HTTP_401_UNAUTHORIZED, "invalid credentials", {"WWW-Authenticate": "Bearer"}
@@ -210,11 +218,7 @@ def create_bare_app(config: BareConfig) -> FastAPI:
     async def current_user(
         pool: Pool, credentials: Annotated[HTTPAuthorizationCredentials, Depends(bearer)]
     ) -> asyncpg.Record:
-        claims = decode(credentials.credentials, config.access_key, "access")
-        try:
-            sid, sub = uuid.UUID(claims["sid"]), uuid.UUID(claims["sub"])
-        except (KeyError, ValueError, TypeError):
-            raise _unauthorized() from None
+        sid, sub = _ids(decode(credentials.credentials, config.access_key, "access"))
         user: asyncpg.Record | None = await pool.fetchrow(SESSION_WITH_USER, sid, sub)
         if user is None:
             raise _unauthorized()
@@ -231,17 +235,15 @@ def create_bare_app(config: BareConfig) -> FastAPI:
     @app.post("/api/auth/refresh", response_model=TokenEnvelope)
     async def refresh(body: RefreshIn, pool: Pool) -> TokenEnvelope:
         claims = decode(body.refresh_token, config.refresh_key, "refresh")
-        sid, sub = claims["sid"], claims["sub"]
-        new_refresh = encode("refresh", sub, claims["roles"], sid)
-        row = await pool.fetchrow(
-            ROTATE, uuid.UUID(sid), _digest(body.refresh_token), _digest(new_refresh)
-        )
-        if row is None or str(row["id"]) != sub:
+        sid, sub = _ids(claims)
+        new_refresh = encode("refresh", str(sub), claims.get("roles", []), str(sid))
+        row = await pool.fetchrow(ROTATE, sid, _digest(body.refresh_token), _digest(new_refresh))
+        if row is None or row["id"] != sub:
             raise _unauthorized()
         pair = TokenPair(
-            access_token=encode("access", sub, list(row["roles"]), sid),
+            access_token=encode("access", str(sub), list(row["roles"]), str(sid)),
             refresh_token=new_refresh,
-            session_id=uuid.UUID(sid),
+            session_id=sid,
         )
         return TokenEnvelope(data=pair, meta=_meta())
 
