@@ -13,23 +13,12 @@ from contextlib import asynccontextmanager
 import httpx
 from asgi_lifespan import LifespanManager
 
-from app.core.config import Settings
 from bench.bare import BareConfig, create_bare_app
 from tests.auth.conftest import PASSWORD, bearer, signed_in
 
 
 @asynccontextmanager
-async def plain_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    config = BareConfig(
-        database_url=settings.database_url.replace("postgresql+asyncpg", "postgresql", 1),
-        access_key=settings.ACCESS_TOKEN_SIGNING_KEY.get_secret_value(),
-        refresh_key=settings.REFRESH_TOKEN_SIGNING_KEY.get_secret_value(),
-        issuer=settings.project_identifier,
-        audience=settings.project_client_identifier,
-        argon2_time_cost=settings.ARGON2_TIME_COST,
-        argon2_memory_cost_kib=settings.ARGON2_MEMORY_COST_KIB,
-        argon2_parallelism=settings.ARGON2_PARALLELISM,
-    )
+async def plain_client(config: BareConfig) -> AsyncIterator[httpx.AsyncClient]:
     async with LifespanManager(create_bare_app(config)) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://plain") as client:
@@ -37,13 +26,13 @@ async def plain_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def test_plain_me_reads_the_session_ours_opened_until_ours_revokes_it(
-    client: httpx.AsyncClient, settings: Settings
+    client: httpx.AsyncClient, plain_config: BareConfig
 ) -> None:
     tokens = await signed_in(client)
     ours = await client.get("/api/auth/me", headers=bearer(tokens["access_token"]))
     assert ours.status_code == 200
 
-    async with plain_client(settings) as plain:
+    async with plain_client(plain_config) as plain:
         answer = await plain.get("/api/auth/me", headers=bearer(tokens["access_token"]))
         assert answer.status_code == 200
         assert answer.json()["data"] == ours.json()["data"]
@@ -55,10 +44,10 @@ async def test_plain_me_reads_the_session_ours_opened_until_ours_revokes_it(
 
 
 async def test_plain_refresh_rotates_and_refuses_a_used_token(
-    client: httpx.AsyncClient, settings: Settings
+    client: httpx.AsyncClient, plain_config: BareConfig
 ) -> None:
     await signed_in(client, "grace@example.com")
-    async with plain_client(settings) as plain:
+    async with plain_client(plain_config) as plain:
         login = await plain.post(
             "/api/auth/login", json={"email": "grace@example.com", "password": PASSWORD}
         )
@@ -79,10 +68,10 @@ async def test_plain_refresh_rotates_and_refuses_a_used_token(
 
 
 async def test_plain_login_refuses_a_wrong_password_and_an_unknown_account(
-    client: httpx.AsyncClient, settings: Settings
+    client: httpx.AsyncClient, plain_config: BareConfig
 ) -> None:
     await signed_in(client, "alan@example.com")
-    async with plain_client(settings) as plain:
+    async with plain_client(plain_config) as plain:
         wrong = await plain.post(
             "/api/auth/login", json={"email": "alan@example.com", "password": "not it at all"}
         )
