@@ -9,15 +9,14 @@ FastAPI are listed for scale.
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import Awaitable, Callable
-from contextlib import AsyncExitStack
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import AsyncExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
 from asgi_lifespan import LifespanManager
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -112,19 +111,22 @@ def _with_endpoint(app: FastAPI, *, first: bool = True) -> FastAPI:
 SERVICE_PREFIX = "/service"
 
 
-def _app_with_endpoint_in_api_router(log_dir: Path) -> FastAPI:
-    """Our app with the endpoint where a service adds its routes: a router included in
-    `app/api.py`'s `api_router`, after `/api/auth` (done at run time, in this process
-    only: `create_app` includes that router as it finds it)."""
-    from fastapi import APIRouter
-
+@contextmanager
+def _endpoint_in_api_router() -> Iterator[str]:
+    """For the block, `app/api.py`'s `api_router` includes a router with the endpoint,
+    after `/api/auth`, where a service adds its routes; its path. The app includes
+    `api_router` by reference, so the router stays while the apps built here serve, and
+    leaves afterwards (this process's later sections build the app as it is)."""
     from app.api import api_router
-    from app.main import create_app
 
     service_router = APIRouter()
     service_router.add_api_route(PATH, _endpoint, methods=["GET"], include_in_schema=False)
     api_router.include_router(service_router, prefix=SERVICE_PREFIX)
-    return create_app(bench_settings(log_dir))
+    included = api_router.routes[-1]
+    try:
+        yield f"/api{SERVICE_PREFIX}{PATH}"
+    finally:
+        api_router.routes.remove(included)
 
 
 def _without(app: Any, component: str) -> Any:
@@ -135,7 +137,9 @@ def _without(app: Any, component: str) -> Any:
     return app
 
 
-async def _measure(log_dir: Path, requests: int, repeats: int) -> dict[str, Any]:
+async def _measure(
+    log_dir: Path, requests: int, repeats: int, api_router_path: str
+) -> dict[str, Any]:
     from app.main import create_app
 
     def ours_app(**overrides: Any) -> FastAPI:
@@ -147,11 +151,7 @@ async def _measure(log_dir: Path, requests: int, repeats: int) -> dict[str, Any]
         ("starlette", _starlette_app(), PATH),
         ("bare", _with_endpoint(FastAPI()), PATH),
         ("ours", ours, PATH),
-        (
-            "ours_in_api_router",
-            _app_with_endpoint_in_api_router(log_dir),
-            f"/api{SERVICE_PREFIX}{PATH}",
-        ),
+        ("ours_in_api_router", create_app(bench_settings(log_dir)), api_router_path),
         (
             "ours_behind_core_routes",
             _with_endpoint(create_app(bench_settings(log_dir)), first=False),
@@ -191,7 +191,8 @@ def measure(log_dir: Path, *, requests: int = 2000, repeats: int = 5) -> dict[st
     """CPU µs per request: bare Starlette, bare FastAPI, our stack (endpoint first, and
     behind the core's own routes), and what each middleware and the access line add."""
     try:
-        import uvloop
+        from uvloop import run
     except ImportError:
-        return asyncio.run(_measure(log_dir, requests, repeats))
-    return uvloop.run(_measure(log_dir, requests, repeats))
+        from asyncio import run
+    with _endpoint_in_api_router() as api_router_path:
+        return run(_measure(log_dir, requests, repeats, api_router_path))
