@@ -30,7 +30,15 @@ def free_port() -> int:
 class AppProcess:
     """One `python -m app` (with its workers), its URL and its log directory."""
 
-    def __init__(self, tmp_path: Path, database_overrides: dict[str, Any], **env: str) -> None:
+    def __init__(
+        self,
+        tmp_path: Path,
+        database_overrides: dict[str, Any],
+        *,
+        module: str = "app",
+        **env: str,
+    ) -> None:
+        self.module = module  # what `python -m` runs
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_dir = tmp_path / "logs"
@@ -55,7 +63,7 @@ class AppProcess:
         self.stderr_path.parent.mkdir(parents=True, exist_ok=True)
         with self.stderr_path.open("wb") as stderr:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "app"],
+                [sys.executable, "-m", self.module],
                 cwd=REPO,
                 env=self.env,
                 stdout=subprocess.DEVNULL,
