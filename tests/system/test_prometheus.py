@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import signal
 import subprocess
 import time
 import uuid
@@ -24,12 +23,16 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 import yaml
-from redis import Redis
 
 from app.core.config import Settings
-from tests.conftest import TEST_REDIS_URL
 from tests.deploy.binaries import installed
-from tests.system.app_process import REPO, AppProcess, free_port
+from tests.system.app_process import (
+    REPO,
+    AppProcess,
+    free_port,
+    stop_process,
+    two_workers_on_test_redis,
+)
 from tests.system.fault_route_app import FAILING_PATH
 
 pytestmark = pytest.mark.slow
@@ -107,14 +110,7 @@ class Prometheus:
         raise AssertionError(f"prometheus not ready in {timeout} s:\n{self.log_path.read_text()}")
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process)
 
     async def api(self, path: str, **params: str) -> Any:
         async with httpx.AsyncClient(base_url=self.url, timeout=10) as client:
@@ -148,30 +144,16 @@ def service(
     tmp_path_factory: pytest.TempPathFactory, database_overrides: dict[str, Any]
 ) -> Iterator[AppProcess]:
     """`WORKERS=2`, serving the test app, with a metrics token and shared Redis limits."""
-    redis = Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=1.0)
-    try:
-        redis.flushdb()
-    except OSError:
-        pytest.skip(f"Redis at {TEST_REDIS_URL} is not available")
-    app = AppProcess(
+    with two_workers_on_test_redis(
         tmp_path_factory.mktemp("prometheus-e2e"),
         database_overrides,
         module="tests.system.fault_route_service",
-        WORKERS="2",
-        REDIS_URL=TEST_REDIS_URL,
         METRICS_AUTH_TOKEN=METRICS_TOKEN,
         SYSTEM_METRICS_INTERVAL_SECONDS="1",
         RATE_LIMIT_LOGIN_PER_IP="1000/minute",
         RATE_LIMIT_LOGIN_PER_EMAIL="5/minute",
-    )
-    try:
-        app.start(timeout=90)
-        app.wait_for_workers(2)
+    ) as app:
         yield app
-    finally:
-        app.stop()
-        redis.flushdb()
-        redis.close()
 
 
 @pytest.fixture(scope="module")
