@@ -25,6 +25,7 @@ from app.core import (
 )
 from app.core.background_tasks import cancel_background_tasks
 from app.core.config import InsecureSettingsError, find_insecure_settings
+from app.core.http.docs import add_offline_docs
 from app.core.init_routers import initiate_routers
 from app.core.logger import configure_logging
 from app.core.metrics.prometheus import prometheus
@@ -130,7 +131,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=settings.PROJECT_VERSION,
         lifespan=lifespan,
         telemetry=None if settings.OTEL_ENABLED else TELEMETRY_OFF,
+        openapi_url="/openapi.json" if settings.docs_enabled else None,
+        docs_url=None,  # add_offline_docs serves /docs and /redoc without a CDN
+        redoc_url=None,
     )
+    add_offline_docs(app)
     app.state.settings = settings
     app.state.password_security = PasswordSecurity.from_settings(settings)
     app.state.jwt_service = JWTService.from_settings(

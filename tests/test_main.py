@@ -76,7 +76,13 @@ def test_api_routes_are_tried_first_and_fastapis_docs_routes_last(settings: Sett
     """FastAPI tries routes in order: API requests should not pay for the docs routes."""
     app = create_app(settings)
     paths = [getattr(route, "path", None) for route in app.router.routes]
-    assert paths[-4:] == ["/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"]
+    assert paths[-5:] == [
+        "/openapi.json",
+        "/docs/assets",
+        "/docs",
+        "/docs/oauth2-redirect",
+        "/redoc",
+    ]
     first = app.router.routes[0]
     assert (
         first.matches({"type": "http", "path": "/api/auth/me", "method": "GET"})[0].name == "FULL"

@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     WORKERS: int = Field(default=1, ge=1, le=64)
     SHUTDOWN_TIMEOUT_SECONDS: int = Field(default=10, ge=1, le=300)
 
+    # API docs: /docs, /redoc and /openapi.json. Unset: on, except in production.
+    DOCS_ENABLED: bool | None = None
+
     # CORS
     CORS_ALLOW_ORIGINS: StrList = ["*"]
     CORS_ALLOW_CREDENTIALS: bool = True
@@ -204,6 +207,11 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.ENVIRONMENT == "production"
+
+    @property
+    def docs_enabled(self) -> bool:
+        """Whether /docs, /redoc and /openapi.json are served (DOCS_ENABLED, else not in production)."""
+        return not self.is_production if self.DOCS_ENABLED is None else self.DOCS_ENABLED
 
     @property
     def project_identifier(self) -> str:
