@@ -7,7 +7,8 @@ import signal
 import sys
 from types import FrameType
 
-from app.core.config import InsecureSettingsError, find_insecure_settings, get_settings
+from app.core.audit import WARNED_ENV, audit, log_warnings
+from app.core.config import InsecureSettingsError, get_settings
 
 
 def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
@@ -17,9 +18,9 @@ def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
 
 def main() -> int:
     settings = get_settings()
-    findings = find_insecure_settings(settings)
-    if findings and settings.is_production:
-        print(InsecureSettingsError(findings), file=sys.stderr)
+    verdict = audit(settings)
+    if verdict.refused:
+        print(InsecureSettingsError(verdict.refused), file=sys.stderr)
         return 2
     # Imported only now, so that refusing insecure settings takes a fraction of a second.
     import uvicorn
@@ -29,6 +30,8 @@ def main() -> int:
     from app.db.postgres.bootstrap import DatabaseUnavailableError, prepare_database
 
     configure_logging(settings)  # this process's own lines (bootstrap, uvicorn's supervisor)
+    log_warnings(settings, verdict)
+    os.environ[WARNED_ENV] = "1"  # logged once per start: the workers do not repeat them
     try:
         prepared = prepare_database(settings)
     except (DatabaseUnavailableError, OSError) as exc:

@@ -24,6 +24,7 @@ def test_create_app_refuses_placeholder_keys_in_production(
         ENVIRONMENT="production",
         ACCESS_TOKEN_SIGNING_KEY="change-me-access-token-signing-key",
         CORS_ALLOW_ORIGINS="https://app.example",
+        ALLOW_INSECURE_SETTINGS="POSTGRES_PASSWORD",
     )
     with pytest.raises(InsecureSettingsError) as caught:
         create_app(settings)
@@ -33,7 +34,11 @@ def test_create_app_refuses_placeholder_keys_in_production(
 def test_create_app_starts_in_production_with_sound_settings(
     make_settings: Callable[..., Settings],
 ) -> None:
-    settings = make_settings(ENVIRONMENT="production", CORS_ALLOW_ORIGINS="https://app.example")
+    settings = make_settings(
+        ENVIRONMENT="production",
+        CORS_ALLOW_ORIGINS="https://app.example",
+        ALLOW_INSECURE_SETTINGS="POSTGRES_PASSWORD",  # the test database's own
+    )
     assert create_app(settings).title == settings.PROJECT_NAME
 
 

@@ -79,6 +79,10 @@ class Settings(BaseSettings):
     # API docs: /docs, /redoc and /openapi.json. Unset: on, except in production.
     DOCS_ENABLED: bool | None = None
 
+    # Deployment audit (app.core.audit): variables whose findings this deployment accepts
+    # on purpose; production then warns instead of refusing. Signing keys cannot be listed.
+    ALLOW_INSECURE_SETTINGS: StrList = []
+
     # CORS
     CORS_ALLOW_ORIGINS: StrList = ["*"]
     CORS_ALLOW_CREDENTIALS: bool = True
@@ -164,6 +168,7 @@ class Settings(BaseSettings):
         "REFRESH_TOKEN_PREVIOUS_KEYS",
         "ACCESS_TOKEN_PREVIOUS_KEY_FILES",
         "REFRESH_TOKEN_PREVIOUS_KEY_FILES",
+        "ALLOW_INSECURE_SETTINGS",
         mode="before",
     )
     @classmethod
@@ -196,6 +201,14 @@ class Settings(BaseSettings):
                 ]
                 setattr(self, f"{prefix}_PREVIOUS_KEYS", [*previous, *extra])
         return self
+
+    @field_validator("ALLOW_INSECURE_SETTINGS")
+    @classmethod
+    def _check_setting_names(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - set(cls.model_fields))
+        if unknown:
+            raise ValueError(f"not settings: {', '.join(unknown)}")
+        return value
 
     @field_validator("TRUSTED_PROXIES")
     @classmethod
