@@ -94,7 +94,8 @@ class Settings(BaseSettings):
     POSTGRES_PASSWORD: SecretStr = SecretStr("postgres")
     POSTGRES_HOST: str = "localhost"
     POSTGRES_PORT: int = Field(default=5432, ge=1, le=65535)
-    POSTGRES_DB: str = "postgres"
+    # Unset: the project's own database, PROJECT_NAME as an identifier (created when missing).
+    POSTGRES_DB: str = ""
     POSTGRES_POOL_SIZE: int = Field(default=10, ge=1)
     POSTGRES_MAX_OVERFLOW: int = Field(default=10, ge=0)
     POSTGRES_POOL_TIMEOUT_SECONDS: float = Field(default=5.0, gt=0)
@@ -148,7 +149,7 @@ class Settings(BaseSettings):
 
     # Logging
     LOG_DIR: Path = Path("logs")
-    LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "DEBUG"
+    LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     LOG_JSON_CONSOLE: bool | None = None
     LOG_ACCESS: bool = True  # one access line per request (method, route, status, duration)
 
@@ -182,6 +183,14 @@ class Settings(BaseSettings):
     def _check_rate_limit(cls, value: str) -> str:
         parse_rate_limit(value)  # ValueError for anything but "<n>/<period>", e.g. "20/minute"
         return value
+
+    @model_validator(mode="after")
+    def _default_database(self) -> Settings:
+        """Unset POSTGRES_DB: `fastapi_service_core` for `FastAPI Service Core`, never the
+        server's `postgres` maintenance database."""
+        if not self.POSTGRES_DB:
+            self.POSTGRES_DB = self.project_identifier.replace("-", "_") or "app"
+        return self
 
     @model_validator(mode="after")
     def _read_key_files(self) -> Settings:
