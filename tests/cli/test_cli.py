@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 import stat
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from app.core.audit import audit_settings
 from app.core.config import Settings
 from tests.auth.conftest import bearer, login, register, signed_in
 from tests.conftest import TEST_SIGNING_KEYS
+from tests.core.test_audit import sound
 
 REPO = Path(__file__).resolve().parents[2]
 ClientFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
@@ -58,14 +58,7 @@ def run_cli(database_overrides: dict[str, Any], tmp_path: Path) -> CliRunner:
     return run
 
 
-SOUND_PRODUCTION = {
-    "ENVIRONMENT": "production",
-    "ACCESS_TOKEN_SIGNING_KEY": secrets.token_urlsafe(32),
-    "REFRESH_TOKEN_SIGNING_KEY": secrets.token_urlsafe(32),
-    "CORS_ALLOW_ORIGINS": "https://app.example",
-    "POSTGRES_PASSWORD": secrets.token_urlsafe(16),
-    "METRICS_AUTH_TOKEN": secrets.token_urlsafe(16),
-}
+SOUND_PRODUCTION = sound()  # production settings the audit accepts
 
 
 def test_check_passes_sound_production_settings(run_cli: CliRunner) -> None:
