@@ -20,6 +20,8 @@ BENCH_ENV: dict[str, str] = {
     "METRICS_AUTH_TOKEN": "bench-metrics-token-0123456789abcdef",
     "CORS_ALLOW_ORIGINS": "https://app.example.com",
     "RATE_LIMIT_ENABLED": "true",
+    # The docs routes stay, as in the figures so far ("endpoint behind core routes").
+    "DOCS_ENABLED": "true",
     # Whatever password the local PostgreSQL has: the benchmark is no deployment.
     "ALLOW_INSECURE_SETTINGS": "POSTGRES_PASSWORD",
 }
