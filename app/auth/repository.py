@@ -151,36 +151,33 @@ class SessionRepository:
             result = await self._db.execute(query)
         return list(result.scalars())
 
-    async def rotate_refresh_hash(
-        self, session_id: uuid.UUID, *, expected_hash: str, new_hash: str, now: datetime
-    ) -> bool:
-        """Swap the refresh-token hash only if it is still `expected_hash` (compare-and-set).
+    async def get_with_user_for_update(self, session_id: uuid.UUID) -> UserSession | None:
+        """The session and its user, its row locked until the request's transaction ends.
 
-        The conditional UPDATE is the atomic step: of two refreshes racing with the same
-        token, the second waits for the first one's row lock, then finds the hash changed
-        and updates nothing. False means the token was rotated meanwhile, or the session
-        was revoked or expired.
+        Refreshes of one session serialise here: the second waits for the first to
+        commit, then reads the rotated hash. Only the session row is locked (`of=`),
+        so the user row stays free for everyone else.
         """
-        statement = (
-            update(UserSession)
-            .where(
-                UserSession.id == session_id,
-                UserSession.refresh_token_hash == expected_hash,
-                UserSession.revoked_at.is_(None),
-                UserSession.expires_at > now,
-            )
-            .values(
-                refresh_token_hash=new_hash,
-                previous_refresh_token_hash=expected_hash,
-                rotated_at=now,
-                last_used_at=now,
-            )
-            .returning(UserSession.id)
-            .execution_options(synchronize_session=False)
+        query = (
+            select(UserSession)
+            .options(joinedload(UserSession.user, innerjoin=True))
+            .where(UserSession.id == session_id)
+            .with_for_update(of=UserSession)
         )
         async with _translated_errors():
-            result = await self._db.execute(statement)
-        return result.scalar_one_or_none() is not None
+            result = await self._db.execute(query)
+        return result.scalar_one_or_none()
+
+    async def rotate_refresh_hash(
+        self, session: UserSession, *, new_hash: str, now: datetime
+    ) -> None:
+        """Replace the refresh-token hash of a session locked by `get_with_user_for_update`."""
+        session.previous_refresh_token_hash = session.refresh_token_hash
+        session.refresh_token_hash = new_hash
+        session.rotated_at = now
+        session.last_used_at = now
+        async with _translated_errors():
+            await self._db.flush()
 
     async def revoke(
         self, session_id: uuid.UUID, now: datetime, *, user_id: uuid.UUID | None = None
@@ -200,18 +197,16 @@ class SessionRepository:
             result = await self._db.execute(statement)
         return result.scalar_one_or_none() is not None
 
-    async def revoke_outside_request(self, session_id: uuid.UUID, now: datetime) -> None:
-        """Revoke in a transaction of its own, committed at once.
+    async def revoke_and_commit(self, session_id: uuid.UUID, now: datetime) -> None:
+        """Revoke and commit the request's transaction now, before the caller answers 401.
 
-        Reuse detection answers 401, which rolls the request's unit of work back; the
-        revocation must survive that, so it does not ride on the request's transaction.
+        The 401 that follows rolls the unit of work back; committing first makes the
+        revocation survive it, on the connection that already holds the row lock,
+        instead of a second connection that would wait for that lock.
         """
-        async with (
-            _translated_errors(),
-            AsyncSession(self._db.bind, expire_on_commit=False) as own,
-            own.begin(),
-        ):
-            await SessionRepository(own).revoke(session_id, now)
+        await self.revoke(session_id, now)
+        async with _translated_errors():
+            await self._db.commit()
 
     async def touch(self, session_id: uuid.UUID, now: datetime, *, every: timedelta) -> None:
         """Record activity, at most once per `every`, so reads rarely cost a write."""

@@ -6,9 +6,10 @@ Decisions worth knowing:
   is still verified against `PasswordSecurity.dummy_hash`, so it costs what a wrong
   password costs; an over-long password is refused before any hashing (the refusal does
   not depend on the account, so its speed tells nothing).
-- Refresh rotation is a compare-and-set on the stored hash (see
-  `SessionRepository.rotate_refresh_hash`). A token that no longer matches is reuse:
-  the session is revoked. Within REFRESH_REUSE_GRACE_SECONDS of a rotation, the token
+- Refresh locks the session row first (`SELECT ... FOR UPDATE` in the request's
+  transaction), so refreshes of one session take turns. A token that no longer
+  matches is reuse: the session is revoked and that revocation committed before the
+  401, on the same connection. Within REFRESH_REUSE_GRACE_SECONDS of a rotation, the token
   just replaced (or a refresh that lost the race to it) is refused without revoking,
   so two tabs refreshing at once do not log each other out.
 - Roles are read from the database on each request, not trusted from the token, so a
@@ -156,9 +157,15 @@ class AuthService:
 
     @require_dto(RefreshRequest)
     async def refresh(self, data: RefreshRequest) -> TokenPair:
-        """Exchange a refresh token for a new pair on the same session (rotation)."""
+        """Exchange a refresh token for a new pair on the same session (rotation).
+
+        The session row is locked first, in the request's own transaction: concurrent
+        refreshes of one session take turns, and each sees the hash the previous one
+        committed. Of several presenting the same token, the first rotates and every
+        later one finds a stale token (reuse, or a benign race within the grace period).
+        """
         claims = _decoded(self._tokens.decode_refresh_token, data.refresh_token)
-        session = await self._sessions.get_with_user(_uuid(claims["sid"]))
+        session = await self._sessions.get_with_user_for_update(_uuid(claims["sid"]))
         if session is None or str(session.user_id) != claims["sub"]:
             raise AuthenticationError(detail=INVALID_TOKEN)
         now = self._now()
@@ -170,13 +177,7 @@ class AuthService:
                 self._refresh_superseded(session)
             await self._reuse_detected(session, now)
         pair, new_hash = await self._issue(session.user, session.id)
-        rotated = await self._sessions.rotate_refresh_hash(
-            session.id, expected_hash=session.refresh_token_hash, new_hash=new_hash, now=now
-        )
-        if not rotated:  # another refresh with this token won the race
-            if self._config.refresh_reuse_grace > timedelta(0):
-                self._refresh_superseded(session)
-            await self._reuse_detected(session, now)
+        await self._sessions.rotate_refresh_hash(session, new_hash=new_hash, now=now)
         logger.info(
             "session_refreshed",
             extra={"user_id": str(session.user_id), "session_id": str(session.id)},
@@ -271,7 +272,7 @@ class AuthService:
         raise AuthenticationError(detail=REFRESH_SUPERSEDED)
 
     async def _reuse_detected(self, session: UserSession, now: datetime) -> NoReturn:
-        await self._sessions.revoke_outside_request(session.id, now)
+        await self._sessions.revoke_and_commit(session.id, now)
         logger.warning(
             "refresh_reuse_detected",
             extra={"user_id": str(session.user_id), "session_id": str(session.id)},
