@@ -133,9 +133,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.password_security = PasswordSecurity.from_settings(settings)
-    app.state.jwt_service = JWTService.from_settings(
-        settings, token_hasher=app.state.password_security
-    )
+    app.state.jwt_service = JWTService.from_settings(settings)
     add_middlewares(app, settings)
     register_exception_handlers(app)
     initiate_routers(app, health_router=health_router, api_router=api_router)

@@ -41,6 +41,7 @@ from app.core.security import (
     TokenClaims,
     TokenError,
 )
+from app.core.security.token_digest import refresh_token_digest, refresh_token_matches
 
 logger = get_logger("app.auth.service")
 
@@ -136,7 +137,7 @@ class AuthService:
 
         now = self._now()
         session_id = uuid.uuid4()
-        pair, refresh_hash = await self._issue(user, session_id)
+        pair, refresh_hash = self._issue(user, session_id)
         await self._sessions.add(
             session_id=session_id,
             user_id=user.id,
@@ -172,11 +173,11 @@ class AuthService:
         self._require_live(session, now)
 
         presented = data.refresh_token
-        if not await self._passwords.verify_token_hash_async(presented, session.refresh_token_hash):
-            if await self._is_recent_predecessor(session, presented, now):
+        if not refresh_token_matches(presented, session.refresh_token_hash):
+            if self._is_recent_predecessor(session, presented, now):
                 self._refresh_superseded(session)
             await self._reuse_detected(session, now)
-        pair, new_hash = await self._issue(session.user, session.id)
+        pair, new_hash = self._issue(session.user, session.id)
         await self._sessions.rotate_refresh_hash(session, new_hash=new_hash, now=now)
         logger.info(
             "session_refreshed",
@@ -235,12 +236,12 @@ class AuthService:
             },
         )
 
-    async def _issue(self, user: User, session_id: uuid.UUID) -> tuple[TokenPair, str]:
-        """A new token pair for the session, and the hash of its refresh token."""
+    def _issue(self, user: User, session_id: uuid.UUID) -> tuple[TokenPair, str]:
+        """A new token pair for the session, and the digest of its refresh token."""
         user_id, roles, sid = str(user.id), list(user.roles), str(session_id)
         access_token = self._tokens.create_access_token(user_id, roles, sid)
         refresh_token = self._tokens.create_refresh_token(user_id, roles, sid)
-        refresh_hash = await self._passwords.generate_token_hash_async(refresh_token)
+        refresh_hash = refresh_token_digest(refresh_token)
         pair = TokenPair(
             access_token=access_token,
             refresh_token=refresh_token,
@@ -253,16 +254,14 @@ class AuthService:
         if not session.is_active_at(now) or not session.user.is_active:
             raise AuthenticationError(detail=SESSION_ENDED)
 
-    async def _is_recent_predecessor(self, session: UserSession, token: str, now: datetime) -> bool:
+    def _is_recent_predecessor(self, session: UserSession, token: str, now: datetime) -> bool:
         """True for the token replaced by the last rotation, within the grace period."""
         grace = self._config.refresh_reuse_grace
         if grace <= timedelta(0) or session.previous_refresh_token_hash is None:
             return False
         if session.rotated_at is None or now - session.rotated_at > grace:
             return False
-        return await self._passwords.verify_token_hash_async(
-            token, session.previous_refresh_token_hash
-        )
+        return refresh_token_matches(token, session.previous_refresh_token_hash)
 
     def _refresh_superseded(self, session: UserSession) -> NoReturn:
         logger.info(

@@ -20,7 +20,6 @@ from app.core.security import (
     JWTService,
     MalformedTokenError,
     MissingClaimError,
-    PasswordSecurity,
     TokenAlgorithmError,
     TokenAudienceError,
     TokenError,
@@ -42,11 +41,6 @@ USER = uuid.UUID("00000000-0000-4000-8000-000000000001")
 SESSION = uuid.UUID("00000000-0000-4000-8000-000000000002")
 
 
-@pytest.fixture(scope="module")
-def hasher() -> PasswordSecurity:
-    return PasswordSecurity()
-
-
 def keys_for(algorithm: str, index: int) -> str:
     if algorithm.startswith("HS"):
         return (HS_ACCESS, HS_REFRESH, HS_OTHER)[index]
@@ -54,7 +48,7 @@ def keys_for(algorithm: str, index: int) -> str:
 
 
 @pytest.fixture
-def make_service(hasher: PasswordSecurity) -> Callable[..., JWTService]:
+def make_service() -> Callable[..., JWTService]:
     def build(algorithm: str = "HS256", **overrides: Any) -> JWTService:
         values: dict[str, Any] = {
             "PROJECT_NAME": "Token Test",
@@ -64,7 +58,7 @@ def make_service(hasher: PasswordSecurity) -> Callable[..., JWTService]:
             **overrides,
         }
         settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]
-        return JWTService.from_settings(settings, token_hasher=hasher)
+        return JWTService.from_settings(settings)
 
     return build
 
@@ -380,14 +374,3 @@ def test_errors_never_contain_the_token(make_service: Callable[..., JWTService])
         for part in token.split("."):
             if part:
                 assert part not in str(caught.value)
-
-
-def test_hash_token_is_argon2id_of_the_token(
-    make_service: Callable[..., JWTService], hasher: PasswordSecurity
-) -> None:
-    service = make_service()
-    token = service.create_refresh_token(USER, [], SESSION)
-    hashed = service.hash_token(token)
-    assert hashed.startswith("$argon2id$")
-    assert hasher.verify_token_hash(token, hashed)
-    assert not hasher.verify_token_hash(token + "x", hashed)

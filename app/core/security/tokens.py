@@ -33,7 +33,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, TypedDict
 import jwt
 
 from app.core.security.keys import Keyring, is_asymmetric
-from app.core.security.passwords import PasswordSecurity
 
 if TYPE_CHECKING:
     from app.core.config import Settings
@@ -173,7 +172,6 @@ class JWTService:
         access_ttl: timedelta,
         refresh_ttl: timedelta,
         leeway_seconds: int = 0,
-        token_hasher: PasswordSecurity | None = None,
     ) -> None:
         if access_keys.algorithm != refresh_keys.algorithm:
             raise ValueError("access and refresh keyrings must share the algorithm")
@@ -187,12 +185,9 @@ class JWTService:
         self.access_token_ttl_seconds = int(access_ttl.total_seconds())
         self.refresh_token_ttl_seconds = int(refresh_ttl.total_seconds())
         self.leeway_seconds = leeway_seconds
-        self._token_hasher = token_hasher or PasswordSecurity()
 
     @classmethod
-    def from_settings(
-        cls, settings: Settings, *, token_hasher: PasswordSecurity | None = None
-    ) -> JWTService:
+    def from_settings(cls, settings: Settings) -> JWTService:
         """Build from Settings; raises `KeyConfigurationError` for unusable keys."""
         algorithm = settings.JWT_ALGORITHM
 
@@ -211,7 +206,6 @@ class JWTService:
             access_ttl=settings.access_token_timedelta,
             refresh_ttl=settings.refresh_token_timedelta,
             leeway_seconds=settings.JWT_LEEWAY_SECONDS,
-            token_hasher=token_hasher or PasswordSecurity.from_settings(settings),
         )
 
     def _encode(
@@ -288,10 +282,6 @@ class JWTService:
         except jwt.PyJWTError as exc:
             raise _translate(exc) from exc
         return _claims(payload, expected)
-
-    def hash_token(self, token: str) -> str:
-        """Argon2id hash of a token for storage (blocking; see PasswordSecurity for async)."""
-        return self._token_hasher.generate_token_hash(token)
 
     def public_jwks(self) -> list[dict[str, str]] | None:
         """Public JWKs of every access and refresh verification key; None for HMAC."""
