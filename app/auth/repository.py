@@ -83,6 +83,18 @@ class UserRepository:
             result = await self._db.execute(select(User).where(User.email == email))
         return result.scalar_one_or_none()
 
+    async def end_read(self) -> None:
+        """End the unit of work's transaction so its connection goes back to the pool.
+
+        Called after reading and before waiting for an Argon2 thread: a request queued
+        for the hash pool must not hold a pooled connection (or an open transaction)
+        that other requests are waiting for. Loaded objects stay usable; the next
+        statement begins a new transaction. Nothing has been written at that point, so
+        the commit only ends the read.
+        """
+        async with _translated_errors():
+            await self._db.commit()
+
     async def set_password_hash(self, user: User, password_hash: str) -> None:
         user.password_hash = password_hash
         async with _translated_errors():

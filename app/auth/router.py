@@ -103,7 +103,10 @@ async def login(
     "/refresh",
     summary="Rotate the refresh token of a session",
     response_model=SuccessEnvelope[TokenPair],
-    responses={401: {"description": "Invalid, reused, expired or revoked refresh token"}},
+    responses={
+        401: {"description": "Invalid, reused, expired or revoked refresh token"},
+        429: {"description": "Too many refreshes from this address or of this session"},
+    },
 )
 async def refresh(
     data: RefreshRequest, service: AuthServiceDep, responses: ResponseFactoryDep

@@ -123,6 +123,7 @@ class AuthService:
         if len(data.password) > self._passwords.max_length:
             self._login_failed(data.email, "password_too_long")
         user = await self._users.get_by_email(data.email)
+        await self._users.end_read()  # no pooled connection held while Argon2 waits
         if user is None:
             await self._passwords.verify_password_async(data.password, self._passwords.dummy_hash)
             self._login_failed(data.email, "unknown_email")

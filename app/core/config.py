@@ -136,6 +136,10 @@ class Settings(BaseSettings):
     RATE_LIMIT_LOGIN_PER_IP: str = "20/minute"
     RATE_LIMIT_LOGIN_PER_EMAIL: str = "5/minute"
     RATE_LIMIT_REGISTER_PER_IP: str = "5/hour"
+    # A client refreshes once per access-token lifetime; these leave room for many tabs
+    # and for many users behind one NAT, and stop a loop hammering one session.
+    RATE_LIMIT_REFRESH_PER_IP: str = "60/minute"
+    RATE_LIMIT_REFRESH_PER_SESSION: str = "10/minute"
     RATE_LIMIT_MEMORY_MAX_KEYS: int = Field(default=100_000, ge=100)
     RATE_LIMIT_REDIS_RETRY_SECONDS: float = Field(default=5.0, gt=0, le=300)
 
@@ -168,7 +172,11 @@ class Settings(BaseSettings):
         return _parse_str_list(value)
 
     @field_validator(
-        "RATE_LIMIT_LOGIN_PER_IP", "RATE_LIMIT_LOGIN_PER_EMAIL", "RATE_LIMIT_REGISTER_PER_IP"
+        "RATE_LIMIT_LOGIN_PER_IP",
+        "RATE_LIMIT_LOGIN_PER_EMAIL",
+        "RATE_LIMIT_REGISTER_PER_IP",
+        "RATE_LIMIT_REFRESH_PER_IP",
+        "RATE_LIMIT_REFRESH_PER_SESSION",
     )
     @classmethod
     def _check_rate_limit(cls, value: str) -> str:

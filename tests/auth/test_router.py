@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import threading
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -481,3 +482,55 @@ async def test_register_is_rate_limited_per_ip(make_client: ClientFactory) -> No
     async with make_client(RATE_LIMIT_REGISTER_PER_IP="2/hour") as client:
         statuses = [(await register(client, f"user{n}@example.com")).status_code for n in range(3)]
     assert statuses == [201, 201, 429]
+
+
+async def test_refresh_is_rate_limited_per_session(make_client: ClientFactory) -> None:
+    async with make_client(RATE_LIMIT_REFRESH_PER_SESSION="2/minute") as client:
+        token = (await signed_in(client))["refresh_token"]
+        statuses = []
+        for _ in range(3):
+            response = await refresh(client, token)
+            statuses.append(response.status_code)
+            if response.status_code == 200:
+                token = response.json()["data"]["refresh_token"]
+        other_session = (await login(client)).json()["data"]
+        other = await refresh(client, other_session["refresh_token"])
+    assert statuses == [200, 200, 429]
+    assert other.status_code == 200
+    assert "refresh-session" in other.headers["ratelimit-policy"]
+
+
+async def test_refresh_is_rate_limited_per_ip(make_client: ClientFactory) -> None:
+    async with make_client(RATE_LIMIT_REFRESH_PER_IP="2/minute") as client:
+        statuses = [(await refresh(client, f"not-a-token-{n}")).status_code for n in range(3)]
+    assert statuses == [401, 401, 429]
+
+
+async def test_login_holds_no_connection_while_waiting_for_the_hash_pool(
+    make_client: ClientFactory,
+) -> None:
+    """A login queued behind a busy Argon2 pool must not keep a pooled connection."""
+    async with make_client(PASSWORD_HASH_CONCURRENCY=1) as client:
+        await register(client)
+        app = client.app  # type: ignore[attr-defined]
+        hash_pool = app.state.password_security._executor
+        taken, busy = threading.Event(), threading.Event()
+
+        def occupy() -> None:
+            taken.set()
+            busy.wait(30)
+
+        occupant = hash_pool.submit(occupy)  # the only hashing thread, taken
+        try:
+            await asyncio.to_thread(taken.wait, 30)
+            pending = asyncio.create_task(login(client))
+            while hash_pool._work_queue.qsize() == 0:  # until the login's verify is queued
+                assert not pending.done(), pending.result().text
+                await asyncio.sleep(0.01)
+            held = app.state.engine.pool.checkedout()
+        finally:
+            busy.set()
+        response = await pending
+        occupant.result()
+    assert held == 0
+    assert response.status_code == 200
