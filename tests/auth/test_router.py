@@ -129,12 +129,16 @@ async def test_register_password_policy_follows_settings(make_client: ClientFact
 
 
 def decode(token: str, settings: Settings, key: str) -> dict[str, Any]:
-    """Decode with PyJWT and the test key, independently of the app's JWTService."""
+    """Decode with PyJWT and the test key, independently of the app's JWTService.
+
+    Access tokens are for the clients; refresh tokens for this service (the issuer).
+    """
+    refresh = key.startswith("REFRESH")
     claims: dict[str, Any] = jwt.decode(
         token,
         TEST_SIGNING_KEYS[key],
         algorithms=["HS256"],
-        audience=settings.project_client_identifier,
+        audience=settings.project_identifier if refresh else settings.project_client_identifier,
         issuer=settings.project_identifier,
     )
     return claims
