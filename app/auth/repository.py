@@ -95,6 +95,17 @@ class UserRepository:
         async with _translated_errors():
             await self._db.commit()
 
+    async def replace_password_hash(self, user_id: uuid.UUID, password_hash: str) -> None:
+        """Store a new password hash for the user (a plain UPDATE of its row)."""
+        statement = (
+            update(User)
+            .where(User.id == user_id)
+            .values(password_hash=password_hash)
+            .execution_options(synchronize_session=False)
+        )
+        async with _translated_errors():
+            await self._db.execute(statement)
+
     async def set_password_hash(self, user: User, password_hash: str) -> None:
         user.password_hash = password_hash
         async with _translated_errors():
@@ -208,6 +219,24 @@ class SessionRepository:
         async with _translated_errors():
             result = await self._db.execute(statement)
         return result.scalar_one_or_none() is not None
+
+    async def revoke_all_of_user(
+        self, user_id: uuid.UUID, now: datetime, *, keep: uuid.UUID | None = None
+    ) -> int:
+        """Revoke every live session of the user (but `keep`); how many were revoked."""
+        conditions = [UserSession.user_id == user_id, UserSession.revoked_at.is_(None)]
+        if keep is not None:
+            conditions.append(UserSession.id != keep)
+        statement = (
+            update(UserSession)
+            .where(*conditions)
+            .values(revoked_at=now)
+            .returning(UserSession.id)
+            .execution_options(synchronize_session=False)
+        )
+        async with _translated_errors():
+            result = await self._db.execute(statement)
+        return len(result.all())
 
     async def revoke_and_commit(self, session_id: uuid.UUID, now: datetime) -> None:
         """Revoke and commit the request's transaction now, before the caller answers 401.

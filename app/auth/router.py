@@ -1,4 +1,5 @@
-"""`/api/auth`: register, login, refresh, logout, me, sessions and an authenticated WebSocket.
+"""`/api/auth`: register, login, refresh, logout (one or all sessions), password change, me,
+sessions and an authenticated WebSocket.
 
 Handlers only parse, call `AuthService` and wrap the result in the success envelope.
 Every response of these routes, errors included, carries `Cache-Control: no-store`:
@@ -24,6 +25,7 @@ from app.auth.dependencies import (
 )
 from app.auth.schemas import (
     LoginRequest,
+    PasswordChangeRequest,
     RefreshRequest,
     RegisterRequest,
     SessionRead,
@@ -122,6 +124,33 @@ async def refresh(
 )
 async def logout(current: CurrentSessionDep, service: AuthServiceDep) -> Response:
     await service.logout(current)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@auth_router.post(
+    "/logout-all",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Revoke every session of the current user, this one included",
+    responses=UNAUTHENTICATED,
+)
+async def logout_all(current: CurrentSessionDep, service: AuthServiceDep) -> Response:
+    await service.logout_all(current)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@auth_router.post(
+    "/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Change the current user's password; its other sessions are revoked",
+    responses={
+        **UNAUTHENTICATED,
+        422: {"description": "Wrong current password, or the new one fails the policy"},
+    },
+)
+async def change_password(
+    data: PasswordChangeRequest, current: CurrentSessionDep, service: AuthServiceDep
+) -> Response:
+    await service.change_password(current, data=data)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -29,7 +29,14 @@ from fastapi.exceptions import RequestValidationError
 
 from app.auth.models import User, UserSession
 from app.auth.repository import EmailAlreadyRegisteredError, SessionRepository, UserRepository
-from app.auth.schemas import LoginRequest, RefreshRequest, RegisterRequest, SessionRead, TokenPair
+from app.auth.schemas import (
+    LoginRequest,
+    PasswordChangeRequest,
+    RefreshRequest,
+    RegisterRequest,
+    SessionRead,
+    TokenPair,
+)
 from app.core.decorators import require_dto
 from app.core.exceptions import AuthenticationError, ConflictError, NotFoundError
 from app.core.http.schemas import SessionDeviceInfo
@@ -48,6 +55,7 @@ logger = get_logger("app.auth.service")
 INVALID_CREDENTIALS = "invalid email or password"
 INVALID_TOKEN = "invalid or expired token"  # noqa: S105  (an error message)
 SESSION_ENDED = "session expired or revoked"
+WRONG_CURRENT_PASSWORD = "current password is incorrect"  # noqa: S105  (an error message)
 REFRESH_REUSED = "refresh token was already used; the session has been revoked"
 REFRESH_SUPERSEDED = "refresh token was just rotated; use the newer one"
 
@@ -209,6 +217,45 @@ class AuthService:
             },
         )
 
+    async def logout_all(self, current: CurrentSession) -> None:
+        """Revoke every session of the caller, this one included ("log out everywhere")."""
+        revoked = await self._sessions.revoke_all_of_user(current.user.id, self._now())
+        logger.info(
+            "sessions_revoked",
+            extra={"user_id": str(current.user.id), "count": revoked, "reason": "logout_all"},
+        )
+
+    @require_dto(PasswordChangeRequest)
+    async def change_password(self, current: CurrentSession, data: PasswordChangeRequest) -> None:
+        """Replace the caller's password and revoke its other sessions.
+
+        The current password is required, so a stolen access token alone cannot take
+        the account over. The new one goes through the registration policy.
+        """
+        await self._users.end_read()  # no pooled connection held while Argon2 waits
+        too_long = len(data.current_password) > self._passwords.max_length
+        if too_long or not await self._passwords.verify_password_async(
+            data.current_password, current.user.password_hash
+        ):
+            logger.warning(
+                "password_change_refused",
+                extra={"user_id": str(current.user.id), "reason": "wrong_current_password"},
+            )
+            raise _field_rejected("current_password", "invalid_password", WRONG_CURRENT_PASSWORD)
+        try:
+            self._passwords.check_policy(data.new_password)
+        except PasswordPolicyError as e:
+            raise _password_rejected(e, field="new_password") from None
+        new_hash = await self._passwords.hash_password_async(data.new_password)
+        await self._users.replace_password_hash(current.user.id, new_hash)
+        revoked = await self._sessions.revoke_all_of_user(
+            current.user.id, self._now(), keep=current.session.id
+        )
+        logger.info(
+            "password_changed",
+            extra={"user_id": str(current.user.id), "sessions_revoked": revoked},
+        )
+
     async def list_sessions(self, current: CurrentSession) -> list[SessionRead]:
         """The caller's live sessions, most recently used first."""
         sessions = await self._sessions.list_active(current.user.id, self._now())
@@ -302,8 +349,13 @@ def _uuid(value: str) -> uuid.UUID:
         raise AuthenticationError(detail=INVALID_TOKEN) from e
 
 
-def _password_rejected(error: PasswordPolicyError) -> RequestValidationError:
+def _password_rejected(
+    error: PasswordPolicyError, *, field: str = "password"
+) -> RequestValidationError:
     """A 422 pointing at the password field, in the same shape as schema errors."""
-    return RequestValidationError(
-        [{"type": "password_policy", "loc": ("body", "password"), "msg": str(error)}]
-    )
+    return _field_rejected(field, "password_policy", str(error))
+
+
+def _field_rejected(field: str, kind: str, message: str) -> RequestValidationError:
+    """A 422 pointing at one body field, in the same shape as schema errors."""
+    return RequestValidationError([{"type": kind, "loc": ("body", field), "msg": message}])
