@@ -12,12 +12,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy import exc as sa_exc
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from app.auth.models import User, UserSession
+from app.auth.session_cursor import SessionCursor
 from app.core.exceptions import ServiceUnavailableError
 from app.core.http.schemas import SessionDeviceInfo
 from app.core.logger import get_logger
@@ -160,19 +161,58 @@ class SessionRepository:
             result = await self._db.execute(query)
         return result.scalar_one_or_none()
 
-    async def list_active(self, user_id: uuid.UUID, now: datetime) -> list[UserSession]:
-        query = (
-            select(UserSession)
+    async def list_active(
+        self,
+        user_id: uuid.UUID,
+        now: datetime,
+        *,
+        limit: int,
+        after: SessionCursor | None = None,
+    ) -> list[UserSession]:
+        """Up to `limit` live sessions, most recently used first, starting after `after`."""
+        query = select(UserSession).where(
+            UserSession.user_id == user_id,
+            UserSession.revoked_at.is_(None),
+            UserSession.expires_at > now,
+        )
+        if after is not None:
+            query = query.where(
+                or_(
+                    UserSession.last_used_at < after.last_used_at,
+                    and_(
+                        UserSession.last_used_at == after.last_used_at,
+                        UserSession.id > after.session_id,
+                    ),
+                )
+            )
+        query = query.order_by(UserSession.last_used_at.desc(), UserSession.id).limit(limit)
+        async with _translated_errors():
+            result = await self._db.execute(query)
+        return list(result.scalars())
+
+    async def revoke_beyond_cap(self, user_id: uuid.UUID, now: datetime, *, cap: int) -> int:
+        """Revoke the user's oldest live sessions so that at most `cap` remain; how many."""
+        surplus = (
+            select(UserSession.id)
             .where(
                 UserSession.user_id == user_id,
                 UserSession.revoked_at.is_(None),
                 UserSession.expires_at > now,
             )
-            .order_by(UserSession.last_used_at.desc(), UserSession.id)
+            .order_by(UserSession.created_at.desc(), UserSession.id.desc())
+            .offset(cap)
+            .scalar_subquery()
+        )
+        statement = (
+            update(UserSession)
+            .where(UserSession.id.in_(surplus))
+            .values(revoked_at=now)
+            .returning(UserSession.id)
+            .execution_options(synchronize_session=False)
         )
         async with _translated_errors():
-            result = await self._db.execute(query)
-        return list(result.scalars())
+            result = await self._db.execute(statement)
+        return len(result.all())
 
     async def get_with_user_for_update(self, session_id: uuid.UUID) -> UserSession | None:
         """The session and its user, its row locked until the request's transaction ends.

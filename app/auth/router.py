@@ -9,9 +9,9 @@ tokens and account data must not be kept by browsers or shared caches.
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response, WebSocket, WebSocketDisconnect, status
+from fastapi import APIRouter, Query, Response, WebSocket, WebSocketDisconnect, status
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.datastructures import MutableHeaders
@@ -164,16 +164,29 @@ async def me(current: CurrentSessionDep, responses: ResponseFactoryDep) -> JSONR
     return responses.success(UserRead.model_validate(current.user, from_attributes=True))
 
 
+SESSIONS_PAGE_MAX = 100
+
+
 @auth_router.get(
     "/sessions",
-    summary="The current user's active sessions",
+    summary="The current user's active sessions, a page at a time",
+    description=(
+        "Most recently used first. `limit` sessions per page (default 20, at most "
+        f"{SESSIONS_PAGE_MAX}); when more remain, `meta.next_cursor` is the `cursor` of the "
+        "next page (null on the last page)."
+    ),
     response_model=SuccessEnvelope[list[SessionRead]],
     responses=UNAUTHENTICATED,
 )
 async def list_sessions(
-    current: CurrentSessionDep, service: AuthServiceDep, responses: ResponseFactoryDep
+    current: CurrentSessionDep,
+    service: AuthServiceDep,
+    responses: ResponseFactoryDep,
+    limit: Annotated[int, Query(ge=1, le=SESSIONS_PAGE_MAX)] = 20,
+    cursor: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
 ) -> JSONResponse:
-    return responses.success(await service.list_sessions(current))
+    sessions, next_cursor = await service.list_sessions(current, limit=limit, cursor=cursor)
+    return responses.success(sessions, meta_extensions={"next_cursor": next_cursor})
 
 
 @auth_router.delete(

@@ -37,6 +37,7 @@ from app.auth.schemas import (
     SessionRead,
     TokenPair,
 )
+from app.auth.session_cursor import InvalidCursorError, SessionCursor
 from app.core.decorators import require_dto
 from app.core.exceptions import AuthenticationError, ConflictError, NotFoundError
 from app.core.http.schemas import SessionDeviceInfo
@@ -68,6 +69,8 @@ class AuthConfig:
     refresh_reuse_grace: timedelta = timedelta(0)
     # last_used_at is written at most this often per session.
     activity_resolution: timedelta = timedelta(seconds=60)
+    # A login beyond this many live sessions of its user revokes the oldest ones.
+    max_sessions_per_user: int = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +158,14 @@ class AuthService:
             now=now,
             expires_at=now + self._config.session_lifetime,
         )
+        evicted = await self._sessions.revoke_beyond_cap(
+            user.id, now, cap=self._config.max_sessions_per_user
+        )
+        if evicted:
+            logger.info(
+                "sessions_revoked",
+                extra={"user_id": str(user.id), "count": evicted, "reason": "session_cap"},
+            )
         logger.info(
             "login_succeeded",
             extra={
@@ -256,10 +267,24 @@ class AuthService:
             extra={"user_id": str(current.user.id), "sessions_revoked": revoked},
         )
 
-    async def list_sessions(self, current: CurrentSession) -> list[SessionRead]:
-        """The caller's live sessions, most recently used first."""
-        sessions = await self._sessions.list_active(current.user.id, self._now())
-        return [
+    async def list_sessions(
+        self, current: CurrentSession, *, limit: int, cursor: str | None = None
+    ) -> tuple[list[SessionRead], str | None]:
+        """A page of the caller's live sessions, most recently used first, and the next cursor."""
+        try:
+            after = SessionCursor.decode(cursor) if cursor is not None else None
+        except InvalidCursorError as e:
+            raise _field_rejected("cursor", "invalid_cursor", str(e), where="query") from None
+        rows = await self._sessions.list_active(
+            current.user.id, self._now(), limit=limit + 1, after=after
+        )
+        page = rows[:limit]
+        next_cursor = (
+            SessionCursor(page[-1].last_used_at, page[-1].id).encode()
+            if len(rows) > limit
+            else None
+        )
+        sessions = [
             SessionRead(
                 id=session.id,
                 fingerprint=session.fingerprint,
@@ -268,8 +293,9 @@ class AuthService:
                 last_used_at=session.last_used_at,
                 current=session.id == current.session.id,
             )
-            for session in sessions
+            for session in page
         ]
+        return sessions, next_cursor
 
     async def revoke_session(self, current: CurrentSession, session_id: uuid.UUID) -> None:
         """Revoke one of the caller's sessions; anyone else's is 'not found'."""
@@ -356,6 +382,8 @@ def _password_rejected(
     return _field_rejected(field, "password_policy", str(error))
 
 
-def _field_rejected(field: str, kind: str, message: str) -> RequestValidationError:
-    """A 422 pointing at one body field, in the same shape as schema errors."""
-    return RequestValidationError([{"type": kind, "loc": ("body", field), "msg": message}])
+def _field_rejected(
+    field: str, kind: str, message: str, *, where: str = "body"
+) -> RequestValidationError:
+    """A 422 pointing at one field, in the same shape as schema errors."""
+    return RequestValidationError([{"type": kind, "loc": (where, field), "msg": message}])

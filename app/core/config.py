@@ -108,6 +108,11 @@ class Settings(BaseSettings):
     ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(default=15, ge=1)
     REFRESH_TOKEN_EXPIRE_DAYS: int = Field(default=60, ge=1)
     SESSION_EXPIRE_DAYS: int = Field(default=180, ge=1)
+    # Live sessions per user; a login beyond it revokes the user's oldest sessions.
+    MAX_SESSIONS_PER_USER: int = Field(default=20, ge=1)
+    # Revoked or expired sessions are deleted this long after they died, every interval.
+    SESSION_PURGE_RETENTION_DAYS: int = Field(default=7, ge=0)
+    SESSION_PURGE_INTERVAL_SECONDS: float = Field(default=3600.0, gt=0)
     JWT_LEEWAY_SECONDS: int = Field(default=0, ge=0, le=60)
     REFRESH_REUSE_GRACE_SECONDS: int = Field(default=0, ge=0, le=60)
     # Keys from files (Docker/Kubernetes secrets); a file replaces its variable.
