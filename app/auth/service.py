@@ -12,6 +12,9 @@ Decisions worth knowing:
   401, on the same connection. Within REFRESH_REUSE_GRACE_SECONDS of a rotation, the token
   just replaced (or a refresh that lost the race to it) is refused without revoking,
   so two tabs refreshing at once do not log each other out.
+- Log lines about a user carry `user_id` at the top level: the service puts it in the
+  request's logging context once the user is known (login, refresh), and the log
+  formatter lifts a `user_id` given in `extra` there too.
 - Roles are read from the database on each request, not trusted from the token, so a
   role removed takes effect at once.
 """
@@ -41,7 +44,7 @@ from app.auth.session_cursor import InvalidCursorError, SessionCursor
 from app.core.decorators import require_dto
 from app.core.exceptions import AuthenticationError, ConflictError, NotFoundError
 from app.core.http.schemas import SessionDeviceInfo
-from app.core.logger import get_logger
+from app.core.logger import get_logger, user_id_ctx
 from app.core.security import (
     JWTService,
     PasswordPolicyError,
@@ -138,6 +141,7 @@ class AuthService:
         if user is None:
             await self._passwords.verify_password_async(data.password, self._passwords.dummy_hash)
             self._login_failed(data.email, "unknown_email")
+        _attribute_request_to(user.id)
         if not await self._passwords.verify_password_async(data.password, user.password_hash):
             self._login_failed(data.email, "wrong_password", user.id)
         if not user.is_active:
@@ -189,6 +193,7 @@ class AuthService:
         session = await self._sessions.get_with_user_for_update(_uuid(claims["sid"]))
         if session is None or str(session.user_id) != claims["sub"]:
             raise AuthenticationError(detail=INVALID_TOKEN)
+        _attribute_request_to(session.user_id)
         now = self._now()
         self._require_live(session, now)
 
@@ -359,6 +364,15 @@ class AuthService:
             extra["user_id"] = str(user_id)
         logger.warning("login_failed", extra=extra)
         raise AuthenticationError(detail=INVALID_CREDENTIALS)
+
+
+def _attribute_request_to(user_id: uuid.UUID) -> None:
+    """Name the user on every later log line of this request, its access line included.
+
+    Set for the rest of the request (which runs in a context of its own) as soon as the
+    request is known to concern this user, as a bearer token does for other routes.
+    """
+    user_id_ctx.set(str(user_id))
 
 
 def _decoded(decode: Callable[[str], TokenClaims], token: str) -> TokenClaims:
