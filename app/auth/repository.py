@@ -16,6 +16,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth.models import User, UserSession
 from app.auth.session_cursor import SessionCursor
@@ -203,16 +204,7 @@ class SessionRepository:
             .offset(cap)
             .scalar_subquery()
         )
-        statement = (
-            update(UserSession)
-            .where(UserSession.id.in_(surplus))
-            .values(revoked_at=now)
-            .returning(UserSession.id)
-            .execution_options(synchronize_session=False)
-        )
-        async with _translated_errors():
-            result = await self._db.execute(statement)
-        return len(result.all())
+        return len(await self._revoke_where(now, UserSession.id.in_(surplus)))
 
     async def get_with_user_for_update(self, session_id: uuid.UUID) -> UserSession | None:
         """The session and its user, its row locked until the request's transaction ends.
@@ -246,37 +238,38 @@ class SessionRepository:
         self, session_id: uuid.UUID, now: datetime, *, user_id: uuid.UUID | None = None
     ) -> bool:
         """Revoke a live session (of `user_id`, when given); False if there was none."""
-        conditions = [UserSession.id == session_id, UserSession.revoked_at.is_(None)]
+        conditions = [UserSession.id == session_id]
         if user_id is not None:
             conditions.append(UserSession.user_id == user_id)
-        statement = (
-            update(UserSession)
-            .where(*conditions)
-            .values(revoked_at=now)
-            .returning(UserSession.id)
-            .execution_options(synchronize_session=False)
-        )
-        async with _translated_errors():
-            result = await self._db.execute(statement)
-        return result.scalar_one_or_none() is not None
+        return bool(await self._revoke_where(now, *conditions))
 
     async def revoke_all_of_user(
         self, user_id: uuid.UUID, now: datetime, *, keep: uuid.UUID | None = None
     ) -> int:
         """Revoke every live session of the user (but `keep`); how many were revoked."""
-        conditions = [UserSession.user_id == user_id, UserSession.revoked_at.is_(None)]
+        conditions = [UserSession.user_id == user_id]
         if keep is not None:
             conditions.append(UserSession.id != keep)
+        return len(await self._revoke_where(now, *conditions))
+
+    async def _revoke_where(
+        self, now: datetime, *conditions: ColumnElement[bool]
+    ) -> list[uuid.UUID]:
+        """Revoke the unrevoked sessions matching `conditions`; their ids.
+
+        Every revocation is this one plain UPDATE of `revoked_at`, so whatever watches
+        the column (a trigger, a cache) sees them all alike.
+        """
         statement = (
             update(UserSession)
-            .where(*conditions)
+            .where(UserSession.revoked_at.is_(None), *conditions)
             .values(revoked_at=now)
             .returning(UserSession.id)
             .execution_options(synchronize_session=False)
         )
         async with _translated_errors():
             result = await self._db.execute(statement)
-        return len(result.all())
+        return list(result.scalars())
 
     async def revoke_and_commit(self, session_id: uuid.UUID, now: datetime) -> None:
         """Revoke and commit the request's transaction now, before the caller answers 401.

@@ -40,18 +40,18 @@ async def test_dead_sessions_are_purged_in_the_background(
         await register(client)
         ids = [(await login(client)).json()["data"]["session_id"] for _ in range(4)]
         long_revoked, long_expired, just_revoked, live = ids
+        # One statement, so no purge round can see one row dead and not the other.
         await sql(
-            "UPDATE user_sessions SET revoked_at = now() - interval '8 days' WHERE id = :id",
-            id=uuid.UUID(long_revoked),
+            "UPDATE user_sessions SET"
+            " revoked_at = CASE WHEN id = :revoked THEN now() - interval '8 days'"
+            " WHEN id = :just THEN now() ELSE revoked_at END,"
+            " expires_at = CASE WHEN id = :expired THEN now() - interval '8 days'"
+            " ELSE expires_at END",
+            revoked=uuid.UUID(long_revoked),
+            just=uuid.UUID(just_revoked),
+            expired=uuid.UUID(long_expired),
         )
-        await sql(
-            "UPDATE user_sessions SET expires_at = now() - interval '8 days' WHERE id = :id",
-            id=uuid.UUID(long_expired),
-        )
-        await sql(
-            "UPDATE user_sessions SET revoked_at = now() WHERE id = :id", id=uuid.UUID(just_revoked)
-        )
-        for _ in range(200):  # until a purge round ran after the updates (10 s at most)
+        for _ in range(200):  # until a purge round ran after the update (10 s at most)
             remaining = {str(row["id"]) for row in await sql("SELECT id FROM user_sessions")}
             if len(remaining) < len(ids):
                 break

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-import json
 import math
 from collections import deque
 from collections.abc import Iterable
@@ -30,6 +29,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.ratelimit.backends import Decision
+from app.core.ratelimit.body_fields import json_body_field
 from app.core.ratelimit.limiter import RateLimiter
 from app.core.ratelimit.rules import RateLimitRule
 from app.core.ratelimit.session_key import refresh_session_key
@@ -67,13 +67,7 @@ def client_ip_key(scope: Scope) -> str:
 
 def email_key(body: bytes | None) -> str | None:
     """The hashed, normalised `email` of a JSON object body, or None."""
-    if not body:
-        return None
-    try:
-        document = json.loads(body)
-    except (ValueError, RecursionError):
-        return None
-    email = document.get("email") if isinstance(document, dict) else None
+    email = json_body_field(body, "email")
     if not isinstance(email, str) or not email.strip():
         return None
     return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]

@@ -9,20 +9,15 @@ which the per-IP rule still bounds, and the app refuses the forged token anyway.
 from __future__ import annotations
 
 import hashlib
-import json
 
 import jwt
+
+from app.core.ratelimit.body_fields import json_body_field
 
 
 def refresh_session_key(body: bytes | None) -> str | None:
     """A digest of the `sid` in the body's `refresh_token`, or None if there is none."""
-    if not body:
-        return None
-    try:
-        document = json.loads(body)
-    except (ValueError, RecursionError):
-        return None
-    token = document.get("refresh_token") if isinstance(document, dict) else None
+    token = json_body_field(body, "refresh_token")
     if not isinstance(token, str):
         return None
     try:
