@@ -145,6 +145,7 @@ async def logout_all(current: CurrentSessionDep, service: AuthServiceDep) -> Res
     responses={
         **UNAUTHENTICATED,
         422: {"description": "Wrong current password, or the new one fails the policy"},
+        429: {"description": "Too many password changes from this address"},
     },
 )
 async def change_password(

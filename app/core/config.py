@@ -145,6 +145,9 @@ class Settings(BaseSettings):
     # and for many users behind one NAT, and stop a loop hammering one session.
     RATE_LIMIT_REFRESH_PER_IP: str = "60/minute"
     RATE_LIMIT_REFRESH_PER_SESSION: str = "10/minute"
+    # Password changes need the current password: a stolen access token must not buy
+    # unlimited guesses at it.
+    RATE_LIMIT_PASSWORD_PER_IP: str = "10/minute"  # noqa: S105  (a rate, not a secret)
     RATE_LIMIT_MEMORY_MAX_KEYS: int = Field(default=100_000, ge=100)
     RATE_LIMIT_REDIS_RETRY_SECONDS: float = Field(default=5.0, gt=0, le=300)
 
@@ -182,6 +185,7 @@ class Settings(BaseSettings):
         "RATE_LIMIT_REGISTER_PER_IP",
         "RATE_LIMIT_REFRESH_PER_IP",
         "RATE_LIMIT_REFRESH_PER_SESSION",
+        "RATE_LIMIT_PASSWORD_PER_IP",
     )
     @classmethod
     def _check_rate_limit(cls, value: str) -> str:

@@ -8,7 +8,14 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.auth.conftest import FIREFOX_WINDOWS, PASSWORD, bearer, login, signed_in
+from tests.auth.conftest import (
+    FIREFOX_WINDOWS,
+    PASSWORD,
+    ClientFactory,
+    bearer,
+    login,
+    signed_in,
+)
 
 Sql = Callable[..., Any]
 NEW_PASSWORD = "another horse battery staple"
@@ -98,6 +105,16 @@ async def test_password_change_applies_the_password_policy(
     assert response.status_code == 422
     assert [error["loc"] for error in response.json()["errors"]] == [["body", "new_password"]]
     assert (await login(client, password=PASSWORD)).status_code == 200
+
+
+async def test_password_change_is_rate_limited_per_ip(make_client: ClientFactory) -> None:
+    async with make_client(RATE_LIMIT_PASSWORD_PER_IP="2/minute") as client:
+        pair = await signed_in(client)
+        statuses = [
+            (await change_password(client, pair, f"guess {n}", NEW_PASSWORD)).status_code
+            for n in range(3)
+        ]
+    assert statuses == [422, 422, 429]
 
 
 async def test_password_change_without_a_token_is_401(client: httpx.AsyncClient) -> None:

@@ -67,4 +67,7 @@ def rules_from_settings(settings: Settings) -> tuple[RateLimitRule, ...]:
             "session",
             settings.RATE_LIMIT_REFRESH_PER_SESSION,
         ),
+        RateLimitRule.parse(
+            "password-ip", "POST", "/api/auth/password", "ip", settings.RATE_LIMIT_PASSWORD_PER_IP
+        ),
     )
