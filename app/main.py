@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import signal
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from datetime import timedelta
 from types import FrameType
 from typing import Any
 
@@ -15,6 +17,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from app.api import api_router
 from app.auth.cache_listener import running_session_cache
+from app.auth.session_purge import purge_dead_sessions_periodically
 from app.core import (
     Settings,
     add_middlewares,
@@ -24,8 +27,10 @@ from app.core import (
     register_exception_handlers,
     stop_logger,
 )
+from app.core.audit import audit, log_warnings
 from app.core.background_tasks import cancel_background_tasks
-from app.core.config import InsecureSettingsError, find_insecure_settings
+from app.core.config import InsecureSettingsError
+from app.core.http.docs import add_offline_docs
 from app.core.init_routers import initiate_routers
 from app.core.logger import configure_logging
 from app.core.metrics.prometheus import prometheus
@@ -43,13 +48,10 @@ TELEMETRY_OFF: TelemetryConfig = {"tracing": False, "metrics": False, "logs": Fa
 
 
 def _check_settings(settings: Settings) -> None:
-    findings = find_insecure_settings(settings)
-    if findings and settings.is_production:
-        raise InsecureSettingsError(findings)
-    for finding in findings:
-        logger.warning(
-            "insecure_setting", extra={"variable": finding.variable, "problem": finding.problem}
-        )
+    verdict = audit(settings)
+    if verdict.refused:
+        raise InsecureSettingsError(verdict.refused)
+    log_warnings(settings, verdict)
 
 
 @contextmanager
@@ -105,6 +107,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     tasks = global_background_tasks(
         engine, system_metrics_interval=settings.SYSTEM_METRICS_INTERVAL_SECONDS
     )
+    tasks.append(
+        asyncio.create_task(
+            purge_dead_sessions_periodically(
+                app.state.sessionmaker,
+                timedelta(days=settings.SESSION_PURGE_RETENTION_DAYS),
+                settings.SESSION_PURGE_INTERVAL_SECONDS,
+            ),
+            name="purge_dead_sessions",
+        )
+    )
     logger.info("startup_complete", extra={"environment": settings.ENVIRONMENT})
     try:
         with _draining_on_termination(app):
@@ -136,12 +148,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=settings.PROJECT_VERSION,
         lifespan=lifespan,
         telemetry=None if settings.OTEL_ENABLED else TELEMETRY_OFF,
+        openapi_url="/openapi.json" if settings.docs_enabled else None,
+        docs_url=None,  # add_offline_docs serves /docs and /redoc without a CDN
+        redoc_url=None,
     )
+    add_offline_docs(app)
     app.state.settings = settings
     app.state.password_security = PasswordSecurity.from_settings(settings)
-    app.state.jwt_service = JWTService.from_settings(
-        settings, token_hasher=app.state.password_security
-    )
+    app.state.jwt_service = JWTService.from_settings(settings)
     add_middlewares(app, settings)
     register_exception_handlers(app)
     initiate_routers(app, health_router=health_router, api_router=api_router)

@@ -1,7 +1,7 @@
 """Keeps a `SessionCache` honest: database notifications and this process's own writes.
 
 `AuthCacheListener` holds one asyncpg connection per process that LISTENs on
-`auth_cache` (the channel migration 0002's triggers notify). The cache is trusted only
+`auth_cache` (the channel migration speed_0004's triggers notify). The cache is trusted only
 while that connection is up and listening; when it is lost, or stops answering the
 periodic check, the cache is emptied and distrusted, and the listener reconnects with
 a growing delay. A silent network cut is caught by that check within

@@ -6,7 +6,7 @@ while this process hears every change that could make it wrong:
 
 - The database NOTIFYs `auth_cache` when a session is revoked, expires early, is
   deleted, or when its user changes at all (roles, deactivation, deletion): triggers
-  of migration 0002, so every writer invalidates, whatever code path it takes.
+  of migration speed_0004, so every writer invalidates, whatever code path it takes.
   `AuthCacheListener` (cache_listener.py) applies those notifications.
 - While the listener is not connected and listening, `get` answers nothing, so every
   request reads the database; on each (re)connection the cache starts empty, since

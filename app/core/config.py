@@ -76,6 +76,13 @@ class Settings(BaseSettings):
     WORKERS: int = Field(default=1, ge=1, le=64)
     SHUTDOWN_TIMEOUT_SECONDS: int = Field(default=10, ge=1, le=300)
 
+    # API docs: /docs, /redoc and /openapi.json. Unset: on, except in production.
+    DOCS_ENABLED: bool | None = None
+
+    # Deployment audit (app.core.audit): variables whose findings this deployment accepts
+    # on purpose; production then warns instead of refusing. Signing keys cannot be listed.
+    ALLOW_INSECURE_SETTINGS: StrList = []
+
     # CORS
     CORS_ALLOW_ORIGINS: StrList = ["*"]
     CORS_ALLOW_CREDENTIALS: bool = True
@@ -87,7 +94,8 @@ class Settings(BaseSettings):
     POSTGRES_PASSWORD: SecretStr = SecretStr("postgres")
     POSTGRES_HOST: str = "localhost"
     POSTGRES_PORT: int = Field(default=5432, ge=1, le=65535)
-    POSTGRES_DB: str = "postgres"
+    # Unset: the project's own database, PROJECT_NAME as an identifier (created when missing).
+    POSTGRES_DB: str = ""
     # Sized so 32 concurrent requests per worker do not open and close overflow
     # connections all the time (each costs a connect, TLS attempt and type
     # introspection). The pool opens connections only as load needs them; recycled
@@ -113,6 +121,11 @@ class Settings(BaseSettings):
     ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(default=15, ge=1)
     REFRESH_TOKEN_EXPIRE_DAYS: int = Field(default=60, ge=1)
     SESSION_EXPIRE_DAYS: int = Field(default=180, ge=1)
+    # Live sessions per user; a login beyond it revokes the user's oldest sessions.
+    MAX_SESSIONS_PER_USER: int = Field(default=20, ge=1)
+    # Revoked or expired sessions are deleted this long after they died, every interval.
+    SESSION_PURGE_RETENTION_DAYS: int = Field(default=7, ge=0)
+    SESSION_PURGE_INTERVAL_SECONDS: float = Field(default=3600.0, gt=0)
     JWT_LEEWAY_SECONDS: int = Field(default=0, ge=0, le=60)
     REFRESH_REUSE_GRACE_SECONDS: int = Field(default=0, ge=0, le=60)
     # Authenticated callers cached per process (app/auth/session_cache.py), invalidated
@@ -145,12 +158,19 @@ class Settings(BaseSettings):
     RATE_LIMIT_LOGIN_PER_IP: str = "20/minute"
     RATE_LIMIT_LOGIN_PER_EMAIL: str = "5/minute"
     RATE_LIMIT_REGISTER_PER_IP: str = "5/hour"
+    # A client refreshes once per access-token lifetime; these leave room for many tabs
+    # and for many users behind one NAT, and stop a loop hammering one session.
+    RATE_LIMIT_REFRESH_PER_IP: str = "60/minute"
+    RATE_LIMIT_REFRESH_PER_SESSION: str = "10/minute"
+    # Password changes need the current password: a stolen access token must not buy
+    # unlimited guesses at it.
+    RATE_LIMIT_PASSWORD_PER_IP: str = "10/minute"  # noqa: S105  (a rate, not a secret)
     RATE_LIMIT_MEMORY_MAX_KEYS: int = Field(default=100_000, ge=100)
     RATE_LIMIT_REDIS_RETRY_SECONDS: float = Field(default=5.0, gt=0, le=300)
 
     # Logging
     LOG_DIR: Path = Path("logs")
-    LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "DEBUG"
+    LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     LOG_JSON_CONSOLE: bool | None = None
     LOG_ACCESS: bool = True  # one access line per request (method, route, status, duration)
 
@@ -170,6 +190,7 @@ class Settings(BaseSettings):
         "REFRESH_TOKEN_PREVIOUS_KEYS",
         "ACCESS_TOKEN_PREVIOUS_KEY_FILES",
         "REFRESH_TOKEN_PREVIOUS_KEY_FILES",
+        "ALLOW_INSECURE_SETTINGS",
         mode="before",
     )
     @classmethod
@@ -177,12 +198,25 @@ class Settings(BaseSettings):
         return _parse_str_list(value)
 
     @field_validator(
-        "RATE_LIMIT_LOGIN_PER_IP", "RATE_LIMIT_LOGIN_PER_EMAIL", "RATE_LIMIT_REGISTER_PER_IP"
+        "RATE_LIMIT_LOGIN_PER_IP",
+        "RATE_LIMIT_LOGIN_PER_EMAIL",
+        "RATE_LIMIT_REGISTER_PER_IP",
+        "RATE_LIMIT_REFRESH_PER_IP",
+        "RATE_LIMIT_REFRESH_PER_SESSION",
+        "RATE_LIMIT_PASSWORD_PER_IP",
     )
     @classmethod
     def _check_rate_limit(cls, value: str) -> str:
         parse_rate_limit(value)  # ValueError for anything but "<n>/<period>", e.g. "20/minute"
         return value
+
+    @model_validator(mode="after")
+    def _default_database(self) -> Settings:
+        """Unset POSTGRES_DB: `fastapi_service_core` for `FastAPI Service Core`, never the
+        server's `postgres` maintenance database."""
+        if not self.POSTGRES_DB:
+            self.POSTGRES_DB = self.project_identifier.replace("-", "_") or "app"
+        return self
 
     @model_validator(mode="after")
     def _read_key_files(self) -> Settings:
@@ -203,6 +237,14 @@ class Settings(BaseSettings):
                 setattr(self, f"{prefix}_PREVIOUS_KEYS", [*previous, *extra])
         return self
 
+    @field_validator("ALLOW_INSECURE_SETTINGS")
+    @classmethod
+    def _check_setting_names(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - set(cls.model_fields))
+        if unknown:
+            raise ValueError(f"not settings: {', '.join(unknown)}")
+        return value
+
     @field_validator("TRUSTED_PROXIES")
     @classmethod
     def _check_cidrs(cls, value: list[str]) -> list[str]:
@@ -213,6 +255,11 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.ENVIRONMENT == "production"
+
+    @property
+    def docs_enabled(self) -> bool:
+        """Whether /docs, /redoc and /openapi.json are served (DOCS_ENABLED, else not in production)."""
+        return not self.is_production if self.DOCS_ENABLED is None else self.DOCS_ENABLED
 
     @property
     def project_identifier(self) -> str:

@@ -9,8 +9,8 @@ or `*` (a table was truncated). NOTIFY is delivered at commit, never for a rollb
 Only the columns that decide whether a session authenticates, and what it returns,
 fire the session trigger: the `last_used_at` touch and refresh rotation do not.
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: speed_0004
+Revises: auth_0003
 Create Date: 2026-12-01 00:40:00
 """
 
@@ -18,8 +18,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0002"
-down_revision: str | None = "0001"
+revision: str = "speed_0004"
+down_revision: str | None = "auth_0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
