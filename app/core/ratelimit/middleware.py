@@ -10,7 +10,9 @@ on every response, allowed or not:
 
 Keys: the client IP set by the DeviceInfo middleware (X-Forwarded-For believed only from
 TRUSTED_PROXIES), IPv6 grouped by /64 since one host holds a whole /64; and for login the
-submitted email, trimmed and lower-cased, hashed so no address sits in Redis or memory.
+submitted email in the one form the login looks it up by (`normalize_email`: NFKC,
+IDNA, lower case), so every spelling of an address shares one budget, hashed so no
+address sits in Redis or memory.
 The email is read from the JSON body, which is buffered (up to `max_body_bytes`) and
 replayed to the app unchanged.
 """
@@ -32,6 +34,7 @@ from app.core.ratelimit.backends import Decision
 from app.core.ratelimit.limiter import RateLimiter
 from app.core.ratelimit.rules import RateLimitRule
 from app.core.response import ResponseFactory
+from app.core.security.emails import InvalidEmailError, normalize_email
 
 IPV6_PREFIX = 64
 
@@ -64,7 +67,7 @@ def client_ip_key(scope: Scope) -> str:
 
 
 def email_key(body: bytes | None) -> str | None:
-    """The hashed, normalised `email` of a JSON object body, or None."""
+    """The hashed `email` of a JSON object body in the form the login looks up, or None."""
     if not body:
         return None
     try:
@@ -72,9 +75,13 @@ def email_key(body: bytes | None) -> str | None:
     except (ValueError, RecursionError):
         return None
     email = document.get("email") if isinstance(document, dict) else None
-    if not isinstance(email, str) or not email.strip():
+    if not isinstance(email, str):
         return None
-    return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+    try:
+        normalized = normalize_email(email)
+    except InvalidEmailError:  # the app refuses the body (422): no password is tried
+        return None
+    return hashlib.sha256(normalized.encode()).hexdigest()[:32]
 
 
 async def buffer_body(receive: Receive, max_bytes: int) -> tuple[bytes | None, Receive]:
