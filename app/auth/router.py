@@ -7,6 +7,7 @@ tokens and account data must not be kept by browsers or shared caches.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -20,6 +21,7 @@ from app.auth.dependencies import (
     AuthServiceDep,
     CurrentSessionDep,
     CurrentSessionWsDep,
+    SessionWatchDep,
     ws_subprotocol,
 )
 from app.auth.schemas import (
@@ -158,21 +160,45 @@ async def revoke_session(
 
 
 @auth_router.websocket("/ws")
-async def websocket_echo(websocket: WebSocket, current: CurrentSessionWsDep) -> None:
-    """Greet the authenticated caller with its ids, then echo every message."""
+async def websocket_echo(
+    websocket: WebSocket, current: CurrentSessionWsDep, watch: SessionWatchDep
+) -> None:
+    """Greet the authenticated caller with its ids, then echo every message.
+
+    The connection is closed with 1008 when its session ends (logout, revocation,
+    deactivation) or its access token expires, whichever comes first.
+    """
     ids = {"user_id": str(current.user.id), "session_id": str(current.session.id)}
     await websocket.accept(subprotocol=ws_subprotocol(websocket))
     logger.info("websocket_connected", extra={"session_id": ids["session_id"]})
     await websocket.send_json(ids)
+    echo = asyncio.create_task(_echo(websocket))
+    ended = asyncio.create_task(watch.wait_until_ended())
+    try:
+        await asyncio.wait((echo, ended), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (echo, ended):
+            task.cancel()
+        await asyncio.wait((echo, ended))
+    if not echo.cancelled():
+        echo.result()  # the client left first (or the echo failed: let it surface)
+    elif not ended.cancelled():
+        reason = ended.result()
+        logger.info("websocket_session_ended", extra={**ids, "reason": reason})
+        await websocket.close(code=status.WS_1008_POLICY_VIOLATION, reason=reason)
+    logger.info("websocket_disconnected", extra={"session_id": ids["session_id"]})
+
+
+async def _echo(websocket: WebSocket) -> None:
+    """Send every message back until the client disconnects."""
     try:
         while True:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
-                break
+                return
             if message.get("text") is not None:
                 await websocket.send_text(message["text"])
             elif message.get("bytes") is not None:
                 await websocket.send_bytes(message["bytes"])
     except WebSocketDisconnect:
-        pass
-    logger.info("websocket_disconnected", extra={"session_id": ids["session_id"]})
+        return

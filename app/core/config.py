@@ -110,6 +110,8 @@ class Settings(BaseSettings):
     SESSION_EXPIRE_DAYS: int = Field(default=180, ge=1)
     JWT_LEEWAY_SECONDS: int = Field(default=0, ge=0, le=60)
     REFRESH_REUSE_GRACE_SECONDS: int = Field(default=0, ge=0, le=60)
+    # An open WebSocket re-checks its session this often (and closes at the token's exp).
+    WS_SESSION_CHECK_SECONDS: float = Field(default=5.0, gt=0, le=3600)
     # Keys from files (Docker/Kubernetes secrets); a file replaces its variable.
     ACCESS_TOKEN_SIGNING_KEY_FILE: Path | None = None
     REFRESH_TOKEN_SIGNING_KEY_FILE: Path | None = None
