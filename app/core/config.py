@@ -131,7 +131,11 @@ class Settings(BaseSettings):
 
     # HTTP
     TRUSTED_PROXIES: StrList = []
+    # The one forwarded header those proxies set (the other is passed through, unread).
+    TRUSTED_PROXY_HEADER: Literal["X-Forwarded-For", "Forwarded"] = "X-Forwarded-For"
     MAX_REQUEST_BODY_BYTES: int = Field(default=1_048_576, ge=1)
+    # Request line plus headers, as `python -m app` serves (431 beyond; at most 100 fields).
+    MAX_REQUEST_HEADER_BYTES: int = Field(default=32_768, ge=4_096, le=1_048_576)
 
     # Rate limiting
     RATE_LIMIT_ENABLED: bool = True
