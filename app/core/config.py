@@ -10,6 +10,8 @@ still carry development secrets: production refuses to start, development warns.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
 import json
 import re
@@ -120,6 +122,9 @@ class Settings(BaseSettings):
     REFRESH_TOKEN_PREVIOUS_KEYS: SecretList = []
     ACCESS_TOKEN_PREVIOUS_KEY_FILES: PathList = []
     REFRESH_TOKEN_PREVIOUS_KEY_FILES: PathList = []
+    # Key of the HMAC that stands in for emails in logs and rate-limit keys; unset, one is
+    # derived from ACCESS_TOKEN_SIGNING_KEY (set it to keep digests across key rotations).
+    EMAIL_DIGEST_KEY: SecretStr | None = None
 
     # Passwords (Argon2id; OWASP's minimums are the floor)
     PASSWORD_MIN_LENGTH: int = Field(default=8, ge=1)
@@ -247,6 +252,14 @@ class Settings(BaseSettings):
         return self._postgres_url("postgres")
 
     @property
+    def email_digest_key(self) -> bytes:
+        """EMAIL_DIGEST_KEY, or a key derived from the access-token signing key."""
+        if self.EMAIL_DIGEST_KEY is not None:
+            return self.EMAIL_DIGEST_KEY.get_secret_value().encode()
+        signing_key = self.ACCESS_TOKEN_SIGNING_KEY.get_secret_value().encode()
+        return hmac.new(signing_key, b"email-digest-key", hashlib.sha256).digest()
+
+    @property
     def access_token_timedelta(self) -> timedelta:
         return timedelta(minutes=self.ACCESS_TOKEN_EXPIRE_MINUTES)
 
@@ -300,6 +313,13 @@ def find_insecure_settings(settings: Settings) -> list[InsecureSetting]:
         findings.append(
             InsecureSetting(
                 "REFRESH_TOKEN_SIGNING_KEY", "equals ACCESS_TOKEN_SIGNING_KEY; use two keys"
+            )
+        )
+    digest_key = settings.EMAIL_DIGEST_KEY
+    if digest_key is not None and len(digest_key.get_secret_value()) < HMAC_MIN_KEY_BYTES:
+        findings.append(
+            InsecureSetting(
+                "EMAIL_DIGEST_KEY", f"is shorter than {HMAC_MIN_KEY_BYTES} bytes; set a long key"
             )
         )
     if "*" in settings.CORS_ALLOW_ORIGINS and settings.CORS_ALLOW_CREDENTIALS:

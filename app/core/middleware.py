@@ -75,6 +75,7 @@ def add_middlewares(app: FastAPI, settings: Settings | None = None) -> None:
         RateLimitMiddleware,
         limiter=app.state.rate_limiter,
         max_body_bytes=settings.MAX_REQUEST_BODY_BYTES,
+        email_digest_key=settings.email_digest_key,
     )
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.MAX_REQUEST_BODY_BYTES)
     app.add_middleware(ErrorBoundaryMiddleware)

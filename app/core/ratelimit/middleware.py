@@ -12,14 +12,14 @@ Keys: the client IP set by the DeviceInfo middleware (X-Forwarded-For believed o
 TRUSTED_PROXIES), IPv6 grouped by /64 since one host holds a whole /64; and for login the
 submitted email in the one form the login looks it up by (`normalize_email`: NFKC,
 IDNA, lower case), so every spelling of an address shares one budget, hashed so no
-address sits in Redis or memory.
+address sits in Redis or memory (HMAC under EMAIL_DIGEST_KEY, not reversible with
+a list of addresses).
 The email is read from the JSON body, which is buffered (up to `max_body_bytes`) and
 replayed to the app unchanged.
 """
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 import json
 import math
@@ -34,7 +34,7 @@ from app.core.ratelimit.backends import Decision
 from app.core.ratelimit.limiter import RateLimiter
 from app.core.ratelimit.rules import RateLimitRule
 from app.core.response import ResponseFactory
-from app.core.security.emails import InvalidEmailError, normalize_email
+from app.core.security.emails import InvalidEmailError, email_digest, normalize_email
 
 IPV6_PREFIX = 64
 
@@ -66,8 +66,8 @@ def client_ip_key(scope: Scope) -> str:
     return str(address)
 
 
-def email_key(body: bytes | None) -> str | None:
-    """The hashed `email` of a JSON object body in the form the login looks up, or None."""
+def email_key(body: bytes | None, digest_key: bytes = b"") -> str | None:
+    """The keyed digest of a JSON body's `email` in the form the login looks up, or None."""
     if not body:
         return None
     try:
@@ -81,7 +81,7 @@ def email_key(body: bytes | None) -> str | None:
         normalized = normalize_email(email)
     except InvalidEmailError:  # the app refuses the body (422): no password is tried
         return None
-    return hashlib.sha256(normalized.encode()).hexdigest()[:32]
+    return email_digest(normalized, digest_key)
 
 
 async def buffer_body(receive: Receive, max_bytes: int) -> tuple[bytes | None, Receive]:
@@ -121,8 +121,10 @@ class RateLimitMiddleware:
         *,
         limiter: RateLimiter | None = None,
         max_body_bytes: int = 1_048_576,
+        email_digest_key: bytes = b"",
     ) -> None:
         self.app = app
+        self.email_digest_key = email_digest_key
         self.limiter = limiter
         self.max_body_bytes = max_body_bytes
         self._routes: dict[tuple[str, str], tuple[RateLimitRule, ...]] = {}
@@ -140,7 +142,7 @@ class RateLimitMiddleware:
         email: str | None = None
         if any(rule.key == "email" for rule in rules):
             body, receive = await buffer_body(receive, self.max_body_bytes)
-            email = email_key(body)
+            email = email_key(body, self.email_digest_key)
         ip = client_ip_key(scope)
 
         decisions: list[tuple[RateLimitRule, Decision]] = []
