@@ -13,9 +13,6 @@ from typing import Any
 
 from fastapi import APIRouter, Response, WebSocket, WebSocketDisconnect, status
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
-from starlette.datastructures import MutableHeaders
-from starlette.types import Message, Receive, Scope, Send
 
 from app.auth.dependencies import (
     AuthServiceDep,
@@ -33,27 +30,11 @@ from app.auth.schemas import (
     UserRead,
 )
 from app.core.dependencies import DeviceInfoDep, ResponseFactoryDep
+from app.core.http.no_store import NoStoreRoute
 from app.core.logger import get_logger
 from app.core.response import SuccessEnvelope
 
 logger = get_logger("app.auth.router")
-
-
-class NoStoreRoute(APIRoute):
-    """A route whose every response carries `Cache-Control: no-store`.
-
-    A dependency could set the header only on responses the endpoint returns; errors
-    (401, 409, 422...) are rendered afterwards by the exception handlers. Adding it
-    where the response starts covers both.
-    """
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        async def send_no_store(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                MutableHeaders(scope=message)["Cache-Control"] = "no-store"
-            await send(message)
-
-        await super().handle(scope, receive, send_no_store)
 
 
 auth_router = APIRouter(tags=["auth"], route_class=NoStoreRoute)
