@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -48,11 +48,20 @@ def open_socket(base: str, token: str) -> connect:
     return connect(f"ws://{base}/api/auth/ws", subprotocols=["bearer", token])
 
 
-async def test_websocket_is_closed_when_its_session_logs_out(live_server: LiveServer) -> None:
+@asynccontextmanager
+async def served(
+    live_server: LiveServer, check_seconds: float = CHECK_SECONDS
+) -> AsyncIterator[tuple[str, httpx.AsyncClient]]:
+    """The app served with this session-check interval, and an HTTP client to it."""
     async with (
-        live_server(WS_SESSION_CHECK_SECONDS=CHECK_SECONDS) as base,
+        live_server(WS_SESSION_CHECK_SECONDS=check_seconds) as base,
         httpx.AsyncClient(base_url=f"http://{base}") as http,
     ):
+        yield base, http
+
+
+async def test_websocket_is_closed_when_its_session_logs_out(live_server: LiveServer) -> None:
+    async with served(live_server) as (base, http):
         pair = await signed_in(http)
         async with open_socket(base, pair["access_token"]) as socket:
             await socket.send("still here")
@@ -64,10 +73,7 @@ async def test_websocket_is_closed_when_its_session_logs_out(live_server: LiveSe
 async def test_websocket_is_closed_when_its_session_is_revoked_elsewhere(
     live_server: LiveServer,
 ) -> None:
-    async with (
-        live_server(WS_SESSION_CHECK_SECONDS=CHECK_SECONDS) as base,
-        httpx.AsyncClient(base_url=f"http://{base}") as http,
-    ):
+    async with served(live_server) as (base, http):
         laptop = await signed_in(http, user_agent=CHROME_MAC)
         phone = (await login(http, user_agent=FIREFOX_WINDOWS)).json()["data"]
         async with open_socket(base, phone["access_token"]) as socket:
@@ -82,10 +88,7 @@ async def test_websocket_is_closed_when_its_session_is_revoked_elsewhere(
 async def test_websocket_is_closed_when_its_user_is_deactivated(
     live_server: LiveServer, sql: Sql
 ) -> None:
-    async with (
-        live_server(WS_SESSION_CHECK_SECONDS=CHECK_SECONDS) as base,
-        httpx.AsyncClient(base_url=f"http://{base}") as http,
-    ):
+    async with served(live_server) as (base, http):
         pair = await signed_in(http)
         async with open_socket(base, pair["access_token"]) as socket:
             await sql("UPDATE users SET is_active = false")
@@ -96,10 +99,7 @@ async def test_websocket_is_closed_when_its_access_token_expires(
     live_server: LiveServer, settings: Settings
 ) -> None:
     """With session checks far apart, the token's `exp` alone ends the connection."""
-    async with (
-        live_server(WS_SESSION_CHECK_SECONDS=3600) as base,
-        httpx.AsyncClient(base_url=f"http://{base}") as http,
-    ):
+    async with served(live_server, check_seconds=3600) as (base, http):
         pair = await signed_in(http)
         me = (await http.get("/api/auth/me", headers=bearer(pair["access_token"]))).json()
         short_lived = JWTService.from_settings(settings)
@@ -113,10 +113,7 @@ async def test_websocket_is_closed_when_its_access_token_expires(
 
 async def test_websocket_stays_open_while_its_session_lives(live_server: LiveServer) -> None:
     """The checks themselves do not end a live session's connection."""
-    async with (
-        live_server(WS_SESSION_CHECK_SECONDS=CHECK_SECONDS) as base,
-        httpx.AsyncClient(base_url=f"http://{base}") as http,
-    ):
+    async with served(live_server) as (base, http):
         pair = await signed_in(http)
         async with open_socket(base, pair["access_token"]) as socket:
             json.loads(await socket.recv())
