@@ -63,3 +63,10 @@ def test_scrub_masks_every_secret_name_of_the_shared_pattern() -> None:
         assert secret not in scrubbed
     assert scrubbed.startswith("a=1&")
     assert scrubbed.endswith("&b=2")
+
+
+def test_a_boolean_setting_named_like_a_secret_stays_readable() -> None:
+    from app.core.logger.redaction import scrub
+
+    assert scrub("CORS_ALLOW_CREDENTIALS=true") == "CORS_ALLOW_CREDENTIALS=true"
+    assert "hunter2" not in scrub("DB_CREDENTIALS=hunter2")

@@ -42,9 +42,13 @@ def _mask_credentials(match: re.Match[str]) -> str:
         return f"{match[1]} {REDACTED}"
     if match[2]:
         return f"{match[2]}{match[3]}{REDACTED}"
-    if _is_sensitive(match[4]):
+    # A flag is no secret: `CORS_ALLOW_CREDENTIALS=true` in a settings warning stays readable.
+    if _is_sensitive(match[4]) and match[5].lower() not in _FLAGS:
         return f"{match[4]}={REDACTED}"
     return match[0]
+
+
+_FLAGS = frozenset({"true", "false"})
 
 
 # Words that must appear (lower-cased) before the slower regex above is worth running.
