@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import signal
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from datetime import timedelta
 from types import FrameType
 from typing import Any
 
@@ -14,6 +16,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from app.api import api_router
+from app.auth.session_purge import purge_dead_sessions_periodically
 from app.core import (
     Settings,
     add_middlewares,
@@ -99,6 +102,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     tasks = global_background_tasks(
         engine, system_metrics_interval=settings.SYSTEM_METRICS_INTERVAL_SECONDS
     )
+    tasks.append(
+        asyncio.create_task(
+            purge_dead_sessions_periodically(
+                app.state.sessionmaker,
+                timedelta(days=settings.SESSION_PURGE_RETENTION_DAYS),
+                settings.SESSION_PURGE_INTERVAL_SECONDS,
+            ),
+            name="purge_dead_sessions",
+        )
+    )
     logger.info("startup_complete", extra={"environment": settings.ENVIRONMENT})
     try:
         with _draining_on_termination(app):
@@ -139,9 +152,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     add_offline_docs(app)
     app.state.settings = settings
     app.state.password_security = PasswordSecurity.from_settings(settings)
-    app.state.jwt_service = JWTService.from_settings(
-        settings, token_hasher=app.state.password_security
-    )
+    app.state.jwt_service = JWTService.from_settings(settings)
     add_middlewares(app, settings)
     register_exception_handlers(app)
     initiate_routers(app, health_router=health_router, api_router=api_router)

@@ -11,17 +11,16 @@ on every response, allowed or not:
 Keys: the client IP set by the DeviceInfo middleware (X-Forwarded-For believed only from
 TRUSTED_PROXIES), IPv6 grouped by /64 since one host holds a whole /64; and for login the
 submitted email in the one form the login looks it up by (`normalize_email`: NFKC,
-IDNA, lower case), so every spelling of an address shares one budget, hashed so no
-address sits in Redis or memory (HMAC under EMAIL_DIGEST_KEY, not reversible with
-a list of addresses).
-The email is read from the JSON body, which is buffered (up to `max_body_bytes`) and
+IDNA, lower case), so every spelling of an address shares one budget, as an HMAC
+under EMAIL_DIGEST_KEY so no address sits in Redis or memory; for refresh the session
+named by the submitted refresh token (`session_key`).
+The email and the token are read from the JSON body, which is buffered (up to `max_body_bytes`) and
 replayed to the app unchanged.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import json
 import math
 from collections import deque
 from collections.abc import Iterable
@@ -31,8 +30,10 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.ratelimit.backends import Decision
+from app.core.ratelimit.body_fields import json_body_field
 from app.core.ratelimit.limiter import RateLimiter
 from app.core.ratelimit.rules import RateLimitRule
+from app.core.ratelimit.session_key import refresh_session_key
 from app.core.response import ResponseFactory
 from app.core.security.emails import InvalidEmailError, email_digest, normalize_email
 
@@ -68,13 +69,7 @@ def client_ip_key(scope: Scope) -> str:
 
 def email_key(body: bytes | None, digest_key: bytes = b"") -> str | None:
     """The keyed digest of a JSON body's `email` in the form the login looks up, or None."""
-    if not body:
-        return None
-    try:
-        document = json.loads(body)
-    except (ValueError, RecursionError):
-        return None
-    email = document.get("email") if isinstance(document, dict) else None
+    email = json_body_field(body, "email")
     if not isinstance(email, str):
         return None
     try:
@@ -139,16 +134,16 @@ class RateLimitMiddleware:
         if not rules or self.limiter is None:
             await self.app(scope, receive, send)
             return
-        email: str | None = None
-        if any(rule.key == "email" for rule in rules):
+        keys: dict[str, str | None] = {"ip": client_ip_key(scope)}
+        if any(rule.key != "ip" for rule in rules):
             body, receive = await buffer_body(receive, self.max_body_bytes)
-            email = email_key(body, self.email_digest_key)
-        ip = client_ip_key(scope)
+            keys["email"] = email_key(body, self.email_digest_key)
+            keys["session"] = refresh_session_key(body)
 
         decisions: list[tuple[RateLimitRule, Decision]] = []
         for rule in rules:
-            key = ip if rule.key == "ip" else email
-            if key is None:  # no email submitted: the app will refuse the body anyway
+            key = keys[rule.key]
+            if key is None:  # no email or token submitted: the app will refuse the body
                 continue
             decision = await self.limiter.hit(rule, key)
             decisions.append((rule, decision))
