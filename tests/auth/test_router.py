@@ -123,6 +123,31 @@ async def test_register_password_policy_follows_settings(make_client: ClientFact
         assert (await register(client, password="x" * 20)).status_code == 201
 
 
+@pytest.mark.parametrize("field", ["full_name", "email"])
+@pytest.mark.parametrize(
+    "escaped",
+    ["a\\u0000b", "x\\ud800y", "x\\udfffy"],
+    ids=["nul", "high-surrogate", "low-surrogate"],
+)
+async def test_register_string_postgres_cannot_store_is_422_naming_the_field(
+    client: httpx.AsyncClient, sql: Sql, field: str, escaped: str
+) -> None:
+    """NUL and unpaired surrogates are valid JSON but no PostgreSQL text: refused up front."""
+    fields = {"email": "ada@example.com", "password": PASSWORD, "full_name": "Ada"}
+    # Written by hand: a JSON encoder would refuse the lone surrogate before sending it.
+    body = ", ".join(
+        f'"{name}": "{escaped if name == field else value}"' for name, value in fields.items()
+    )
+    response = await client.post(
+        "/api/auth/register",
+        content=("{" + body + "}").encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    problem = assert_problem(response, 422)
+    assert [error["loc"] for error in problem["errors"]] == [["body", field]]
+    assert await sql("SELECT id FROM users") == []
+
+
 # --- login ----------------------------------------------------------------------------
 
 
