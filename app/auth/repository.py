@@ -1,15 +1,13 @@
 """Database access for users and sessions: the only auth module that speaks SQL.
 
 Every method runs inside the request's unit of work (it flushes, never commits) and
-translates driver errors at this boundary: a duplicate email becomes
-`EmailAlreadyRegisteredError`, a database that cannot be reached becomes a 503.
+translates driver errors: a duplicate email becomes `EmailAlreadyRegisteredError`, a
+database that cannot be reached a 503 (`app.db.postgres.errors.translated_errors`).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
 from sqlalchemy import exc as sa_exc
@@ -18,42 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from app.auth.models import User, UserSession
-from app.core.exceptions import ServiceUnavailableError
 from app.core.http.schemas import SessionDeviceInfo
-from app.core.logger import get_logger
-
-logger = get_logger("app.auth.repository")
+from app.db.postgres.errors import translated_errors
 
 EMAIL_UNIQUE_CONSTRAINT = "uq_users_email"
 
 
 class EmailAlreadyRegisteredError(Exception):
     """The normalised email belongs to an existing account."""
-
-
-def _is_unavailable(error: BaseException) -> bool:
-    """A lost, refused or exhausted connection rather than a fault in our SQL."""
-    if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
-        return True
-    return isinstance(
-        error,
-        # OperationalError/InterfaceError: connection lost or refused (and transient
-        # server states); TimeoutError: no pooled connection in time; OSError: connect.
-        sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError | OSError,
-    )
-
-
-@asynccontextmanager
-async def _translated_errors() -> AsyncIterator[None]:
-    """Turn a lost or unreachable database into a 503 instead of a 500."""
-    try:
-        yield
-    except (sa_exc.SQLAlchemyError, OSError) as e:
-        if not _is_unavailable(e):
-            raise
-        cause = getattr(e, "orig", None) or e
-        logger.error("database_unavailable", extra={"error": type(cause).__name__})
-        raise ServiceUnavailableError(detail="database unavailable") from e
 
 
 class UserRepository:
@@ -66,7 +36,7 @@ class UserRepository:
         user = User(email=email, password_hash=password_hash, full_name=full_name)
         self._db.add(user)
         try:
-            async with _translated_errors():
+            async with translated_errors():
                 await self._db.flush()
         except sa_exc.IntegrityError as e:
             if EMAIL_UNIQUE_CONSTRAINT in str(e.orig):
@@ -75,17 +45,17 @@ class UserRepository:
         return user
 
     async def get(self, user_id: uuid.UUID) -> User | None:
-        async with _translated_errors():
+        async with translated_errors():
             return await self._db.get(User, user_id)
 
     async def get_by_email(self, email: str) -> User | None:
-        async with _translated_errors():
+        async with translated_errors():
             result = await self._db.execute(select(User).where(User.email == email))
         return result.scalar_one_or_none()
 
     async def set_password_hash(self, user: User, password_hash: str) -> None:
         user.password_hash = password_hash
-        async with _translated_errors():
+        async with translated_errors():
             await self._db.flush()
 
 
@@ -122,7 +92,7 @@ class SessionRepository:
             expires_at=expires_at,
         )
         self._db.add(session)
-        async with _translated_errors():
+        async with translated_errors():
             await self._db.flush()
         return session
 
@@ -133,7 +103,7 @@ class SessionRepository:
             .options(joinedload(UserSession.user))
             .where(UserSession.id == session_id)
         )
-        async with _translated_errors():
+        async with translated_errors():
             result = await self._db.execute(query)
         return result.scalar_one_or_none()
 
@@ -147,7 +117,7 @@ class SessionRepository:
             )
             .order_by(UserSession.last_used_at.desc(), UserSession.id)
         )
-        async with _translated_errors():
+        async with translated_errors():
             result = await self._db.execute(query)
         return list(result.scalars())
 
@@ -178,7 +148,7 @@ class SessionRepository:
             .returning(UserSession.id)
             .execution_options(synchronize_session=False)
         )
-        async with _translated_errors():
+        async with translated_errors():
             result = await self._db.execute(statement)
         return result.scalar_one_or_none() is not None
 
@@ -196,7 +166,7 @@ class SessionRepository:
             .returning(UserSession.id)
             .execution_options(synchronize_session=False)
         )
-        async with _translated_errors():
+        async with translated_errors():
             result = await self._db.execute(statement)
         return result.scalar_one_or_none() is not None
 
@@ -207,7 +177,7 @@ class SessionRepository:
         revocation must survive that, so it does not ride on the request's transaction.
         """
         async with (
-            _translated_errors(),
+            translated_errors(),
             AsyncSession(self._db.bind, expire_on_commit=False) as own,
             own.begin(),
         ):
@@ -221,5 +191,5 @@ class SessionRepository:
             .values(last_used_at=now)
             .execution_options(synchronize_session=False)
         )
-        async with _translated_errors():
+        async with translated_errors():
             await self._db.execute(statement)
