@@ -6,6 +6,13 @@ whichever step found out (connect, a query, the unit of work's COMMIT or ROLLBAC
 Anything else (a constraint, a bug in our SQL) stays an error for the caller to handle
 or a 500.
 
+What reaches the logs of such a 500 holds no row values. The engine hides bound
+parameters (`hide_parameters=True`), and PostgreSQL's own text can still carry them
+("DETAIL: Failing row contains (..., '$argon2id$...', ...)", "Key (email)=(...)"), so
+the error logged is `DatabaseError`: the error types, SQLSTATE, constraint, table and
+the SQL text (placeholders, not values), with the original's traceback but not its
+message.
+
 SQLAlchemy does not always say "disconnect": asyncpg's "connection was closed in the
 middle of operation" reaches us as a plain `DBAPIError` without `connection_invalidated`,
 so the driver's own exception is looked at too.
@@ -26,6 +33,7 @@ from app.core.logger import get_logger
 logger = get_logger("app.db.postgres")
 
 DATABASE_UNAVAILABLE = "database unavailable"
+MAX_LOGGED_SQL_CHARS = 1000
 
 # Driver errors that mean "the server or the path to it is gone", not "your SQL failed":
 # SQLSTATE classes 08 (connection exception), 57 (operator intervention: shutdown,
@@ -39,6 +47,34 @@ _DRIVER_UNAVAILABLE = (
     OSError,
     TimeoutError,
 )
+
+
+class DatabaseError(Exception):
+    """A database error reduced to what may be logged: types, SQLSTATE, names, SQL text."""
+
+
+def _driver_error(error: BaseException) -> BaseException | None:
+    """The driver's own exception under SQLAlchemy's DBAPI adapter, if any."""
+    orig = getattr(error, "orig", None)
+    if not isinstance(orig, BaseException):
+        return None
+    return orig.__cause__ or orig
+
+
+def loggable_error(error: BaseException) -> DatabaseError:
+    """`error` without any value from the row or the statement's parameters."""
+    parts = [type(error).__name__]
+    driver = _driver_error(error)
+    if driver is not None:
+        parts.append(type(driver).__name__)
+    for attribute in ("sqlstate", "constraint_name", "table_name", "column_name"):
+        value = getattr(driver, attribute, None)
+        if isinstance(value, str) and value:
+            parts.append(f"{attribute}={value}")
+    statement = getattr(error, "statement", None)
+    if isinstance(statement, str):
+        parts.append(f"SQL: {statement[:MAX_LOGGED_SQL_CHARS]}")
+    return DatabaseError("; ".join(parts))
 
 
 def _driver_error_is_unavailable(error: BaseException | None) -> bool:
@@ -83,11 +119,12 @@ async def translated_errors() -> AsyncIterator[None]:
 
 
 async def database_error_handler(request: Request, exc: Exception) -> Response:
-    """The net under code that forgot `translated_errors`: a 503 if unreachable.
+    """Every database error a request raises: a 503 if unreachable, else a 500.
 
-    Any other database error is re-raised to the error boundary, which answers the 500
-    and counts it in app_errors_total as for any unhandled exception.
+    Any other error goes on to the error boundary as a `DatabaseError` (see above),
+    which answers the 500, logs it and counts it in app_errors_total as for any
+    unhandled exception.
     """
     if not is_database_unavailable(exc):
-        raise exc
+        raise loggable_error(exc).with_traceback(exc.__traceback__) from None
     return await http_exception_handler(request, unavailable_error(exc))
