@@ -117,6 +117,32 @@ async def test_register_password_policy_is_422_on_the_password_field(
     assert await sql("SELECT id FROM users") == []
 
 
+@pytest.mark.parametrize(
+    "password",
+    ["password", "123456789", "qwertyuiop", "iloveyou", "PassWord", "Football"],
+)
+async def test_register_refuses_a_common_password_with_a_reason(
+    client: httpx.AsyncClient, sql: Sql, password: str
+) -> None:
+    """NIST SP 800-63B: refuse passwords from lists of common ones (case does not help)."""
+    body = assert_problem(await register(client, password=password), 422)
+    [error] = body["errors"]
+    assert error["loc"] == ["body", "password"]
+    assert "common" in error["msg"]
+    assert await sql("SELECT id FROM users") == []
+
+
+@pytest.mark.parametrize("password", [" " * 8, "\t \n \u3000 \u00a0  "], ids=["spaces", "mixed"])
+async def test_register_refuses_a_password_of_whitespace_only(
+    client: httpx.AsyncClient, sql: Sql, password: str
+) -> None:
+    body = assert_problem(await register(client, password=password), 422)
+    [error] = body["errors"]
+    assert error["loc"] == ["body", "password"]
+    assert "spaces" in error["msg"]
+    assert await sql("SELECT id FROM users") == []
+
+
 async def test_register_password_policy_follows_settings(make_client: ClientFactory) -> None:
     async with make_client(PASSWORD_MIN_LENGTH=20) as client:
         assert (await register(client, password="x" * 19)).status_code == 422
