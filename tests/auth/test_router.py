@@ -174,6 +174,26 @@ async def test_register_string_postgres_cannot_store_is_422_naming_the_field(
     assert await sql("SELECT id FROM users") == []
 
 
+@pytest.mark.parametrize(
+    ("content_type", "content"),
+    [
+        ("text/plain", '{"email": "ada@example.com", "password": "correct horse battery"}'),
+        ("application/x-www-form-urlencoded", "email=ada%40example.com&password=correct+horse"),
+    ],
+    ids=["text", "form"],
+)
+async def test_a_json_endpoint_sent_another_media_type_is_415(
+    client: httpx.AsyncClient, sql: Sql, content_type: str, content: str
+) -> None:
+    response = await client.post(
+        "/api/auth/register", content=content.encode(), headers={"Content-Type": content_type}
+    )
+    problem = assert_problem(response, 415)
+    assert "application/json" in problem["detail"]
+    assert "correct" not in response.text  # the body is not echoed
+    assert await sql("SELECT id FROM users") == []
+
+
 # --- login ----------------------------------------------------------------------------
 
 

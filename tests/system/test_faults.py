@@ -87,6 +87,7 @@ async def test_api_calls_needing_postgres_answer_503_during_an_outage_then_recov
 
         assert login.status_code == 503
         assert _is_problem(login, 503)
+        assert int(login.headers["retry-after"]) > 0
         assert register.status_code == 503
         assert _is_problem(register, 503)
         # A silent network costs each call its timeouts (ping, then connect), never a hang.
