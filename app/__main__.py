@@ -86,7 +86,7 @@ def main() -> int:
 
     configure_logging(settings)  # this process's own lines (bootstrap, uvicorn's supervisor)
     try:
-        prepared = prepare_database(settings)
+        prepared, embedded = prepare_database(settings)
     except (DatabaseUnavailableError, OSError) as exc:
         return _fail(ExitCode.DATABASE_UNAVAILABLE, f"database unavailable: {exc}")
     except Exception as exc:  # reached, but creating or migrating the database failed
@@ -103,18 +103,22 @@ def main() -> int:
         get_settings.cache_clear()
     signal.signal(signal.SIGTERM, _exit_cleanly)
     # With several workers, metrics go through prometheus_client's multiprocess files.
-    with multiprocess_directory(settings.WORKERS), _startup_failure_translated():
-        uvicorn.run(
-            "app.main:app",
-            host=settings.HOST,
-            port=settings.PORT,
-            workers=settings.WORKERS,
-            proxy_headers=False,
-            server_header=False,
-            log_config=None,
-            access_log=False,  # the request-ID middleware logs each request once
-            timeout_graceful_shutdown=settings.SHUTDOWN_TIMEOUT_SECONDS,
-        )
+    try:
+        with multiprocess_directory(settings.WORKERS), _startup_failure_translated():
+            uvicorn.run(
+                "app.main:app",
+                host=settings.HOST,
+                port=settings.PORT,
+                workers=settings.WORKERS,
+                proxy_headers=False,
+                server_header=False,
+                log_config=None,
+                access_log=False,  # the request-ID middleware logs each request once
+                timeout_graceful_shutdown=settings.SHUTDOWN_TIMEOUT_SECONDS,
+            )
+    finally:  # served, Ctrl-C, SIGTERM (SystemExit) or a failed start alike
+        if embedded is not None:
+            embedded.stop()
     return 0
 
 
