@@ -34,7 +34,7 @@ fmt: $(VENV_STAMP) ## Format and autofix
 	.venv/bin/ruff format .
 	.venv/bin/ruff check --fix .
 
-bench: $(VENV_STAMP) ## Side-by-side benchmark against a bare FastAPI app
+bench: $(VENV_STAMP) ## Our endpoints against plain FastAPI equivalents (POSTGRES_DB names its database)
 	$(PY) -m bench
 
 clean: ## Remove the virtualenv, caches and logs

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from bench import (
+    endpoints,
     hashing,
-    http_compare,
     in_process,
     logger_cost,
     metrics_render,
@@ -24,42 +24,38 @@ from bench import (
 Row = tuple[str, str, str]
 
 
-def _http_rows(http: dict[str, Any]) -> list[Row]:
-    bare, ours = http["bare"], http["ours"]
-    notes = (
-        f"{http['generator']}, {http['connections']} connections, "
-        f"{http['rounds']} rounds x {http['seconds_per_round']:g} s, fresh servers each, medians"
-    )
-    rows = [
-        ("bare FastAPI req/s", f"{bare['rps']:,.0f}", notes),
-        ("our full stack req/s", f"{ours['rps']:,.0f}", "all six middleware, JSON request logs"),
-        ("ratio ours / bare", f"{http['ratio']:.2f}x", "target >= 0.80x"),
-        ("bare p50 / p99 ms", f"{bare['p50_ms']:.2f} / {bare['p99_ms']:.2f}", ""),
-        ("ours p50 / p99 ms", f"{ours['p50_ms']:.2f} / {ours['p99_ms']:.2f}", ""),
-    ]
-    bare_cpu, ours_cpu = bare.get("cpu_us_per_request"), ours.get("cpu_us_per_request")
-    if bare_cpu is not None and ours_cpu is not None and http.get("cpu_ratio") is not None:
+def _endpoint_rows(http: dict[str, Any]) -> list[Row]:
+    rows: list[Row] = []
+    for figures in http["endpoints"].values():
+        ours, plain = figures["ours"], figures["plain"]
+        failures = ours["failures"] + plain["failures"]
         rows.append(
             (
-                "server CPU per request µs: bare / ours",
-                f"{bare_cpu:.0f} / {ours_cpu:.0f}",
-                f"ratio bare / ours {http['cpu_ratio']:.2f}x; utime+stime of the server process",
+                f"{figures['title']}: ours / plain req/s",
+                _ratio(figures["ratio"]),
+                f"{ours['rps']:,.0f} vs {plain['rps']:,.0f} req/s; target >= "
+                f"{figures['target']:.2f}x; {figures['connections']} connections"
+                + (f"; {failures} FAILED requests" if failures else ""),
             )
         )
-    for kind, label in (
-        ("ours_no_access_log", "ours with LOG_ACCESS=false req/s"),
-        ("floor", "floor (bench/floor.py) req/s"),
-    ):
-        cpu = http[kind].get("cpu_us_per_request")
-        rows.append(
-            (
-                label,
-                f"{http[kind]['rps']:,.0f}",
-                f"ratio to bare {http[f'ratio_{kind}']:.2f}x"
-                + (f"; server CPU {cpu:.0f} µs per request" if cpu is not None else ""),
+        if ours["cpu_us_per_request"] is not None and plain["cpu_us_per_request"] is not None:
+            rows.append(
+                (
+                    f"{figures['title']}: server CPU µs per request",
+                    f"{ours['cpu_us_per_request']:,.0f} / {plain['cpu_us_per_request']:,.0f}",
+                    f"ours / plain; plain / ours {_ratio(figures['cpu_ratio'])}; "
+                    f"share of the core used {_share(ours)} / {_share(plain)}",
+                )
             )
-        )
     return rows
+
+
+def _share(side: dict[str, Any]) -> str:
+    return "n/a" if side["core_share"] is None else f"{side['core_share']:.0%}"
+
+
+def _ratio(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}x"
 
 
 def _in_process_rows(figures: dict[str, Any]) -> list[Row]:
@@ -71,11 +67,6 @@ def _in_process_rows(figures: dict[str, Any]) -> list[Row]:
         ),
         ("in-process µs/request: bare FastAPI", f"{figures['bare']:.1f}", ""),
         ("in-process µs/request: our stack", f"{figures['ours']:.1f}", ""),
-        (
-            "in-process µs/request: floor",
-            f"{figures['floor']:.1f}",
-            "bench/floor.py: the least code doing the same per-request work",
-        ),
         ("in-process µs added by our stack", f"{figures['added_us']:+.1f}", "ours - bare"),
         (
             "in-process µs, endpoint in app/api.py",
@@ -106,8 +97,7 @@ _COMPONENT_LABELS = {
 
 def _hashing_rows(figures: dict[str, Any]) -> list[Row]:
     times, isolation = figures["times"], figures["isolation"]
-    offload, inline = isolation["offload"], isolation["inline"]
-    logins = f"{isolation['login_connections']} concurrent logins"
+    alone, under = isolation["alone"], isolation["under_logins"]
     return [
         (
             "Argon2id hash / verify ms",
@@ -115,19 +105,16 @@ def _hashing_rows(figures: dict[str, Any]) -> list[Row]:
             "t={time_cost}, m={memory_cost_kib} KiB, p={parallelism}".format(**times["parameters"]),
         ),
         (
-            "trivial req/s, logins offloaded",
-            f"{offload['rps']:,.0f}",
-            f"{logins}, p99 {offload['p99_ms']:.1f} ms (target < 25 ms)",
+            "GET /health req/s: alone / while logins hash",
+            f"{alone['rps']:,.0f} / {under['rps']:,.0f}",
+            f"{isolation['login_connections']} concurrent logins, "
+            f"{under['logins_per_s']:,.1f} logins/s",
         ),
         (
-            "trivial req/s, logins inline",
-            f"{inline['rps']:,.0f}",
-            f"{logins} hashing on the event loop, p99 {inline['p99_ms']:.0f} ms",
-        ),
-        (
-            "offloaded / inline req/s",
-            f"{isolation['rps_ratio_offload_to_inline']:.1f}x",
-            "target >= 5x",
+            "GET /health p99 ms while logins hash",
+            f"{under['p99_ms']:.1f}",
+            f"alone {alone['p99_ms']:.1f} ms; target < 25 ms"
+            + (f"; {under['failures']} FAILED requests" if under["failures"] else ""),
         ),
     ]
 
@@ -188,7 +175,7 @@ def _user_agent_rows(figures: dict[str, float]) -> list[Row]:
 
 # (key in latest.json, what is measured, how, rows of the table)
 SECTIONS: list[tuple[str, str, Callable[[Path], Any], Callable[[Any], list[Row]]]] = [
-    ("http", "HTTP: bare FastAPI vs our stack", http_compare.compare, _http_rows),
+    ("http", "HTTP: our endpoints vs their plain equivalents", endpoints.compare, _endpoint_rows),
     ("in_process_us", "in-process cost per request", in_process.measure, _in_process_rows),
     ("password_hashing", "password hashing isolation", _hashing, _hashing_rows),
     ("logger_us", "logger caller-side cost", logger_cost.measure, _logger_rows),
@@ -215,9 +202,11 @@ def main() -> int:
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         for key, title, measure, to_rows in SECTIONS:
-            print(f"{title} ...", file=sys.stderr, flush=True)
+            print(f"{title} ...", end="", file=sys.stderr, flush=True)
+            section_started = time.perf_counter()
             with _console_logs_silenced():
                 results[key] = measure(Path(tmp) / key)
+            print(f" {time.perf_counter() - section_started:.0f} s", file=sys.stderr, flush=True)
             rows += to_rows(results[key])
     results["total_seconds"] = round(time.perf_counter() - started, 1)
     path = report.write(results)

@@ -1,51 +1,30 @@
 """Password hashing: Argon2id cost, and whether the event loop stays free while logins hash.
 
-One server (our full stack) gets two extra routes that verify a password the way a login
-does: `offload` through PasswordSecurity's thread pool, `inline` by calling the blocking
-verify on the event loop, the naive way. A stream of concurrent logins runs against one
-of them while wrk measures the trivial endpoint beside it; then the other, interleaved.
+Our service (`python -m app`, the benchmark's settings) serves `GET /health` alone, then
+while a stream of concurrent real logins (`POST /api/auth/login`, each an Argon2id
+verify in the hashing thread pool) runs beside it. If hashing blocked the event loop,
+`/health` would wait for it: its p99 would be a hash time or more.
 """
 
 from __future__ import annotations
 
 import statistics
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
+import httpx
 
 from app.core.security import PasswordSecurity
-from bench.apps import PATH
-from bench.load import LoadResult, run_load, start_load
-from bench.servers import core_split, serving
+from bench import seed
+from bench.load import LoadResult, Request, run_load, start_load
+from bench.servers import bench_server, core_split
 from bench.settings import bench_env, bench_settings
 
-PASSWORD = "correct horse battery staple"  # noqa: S105  (a benchmark fixture)
-HASH_PATH = "/bench/login"
-MODES = ("offload", "inline")
 ROUNDS = 2
-SECONDS = 5.0
+SECONDS = 3.0
 LOGIN_CONNECTIONS = 8
-TRIVIAL_CONNECTIONS = 16
-
-
-def add_hash_routes(app: FastAPI) -> FastAPI:
-    """GET /bench/login/offload and /bench/login/inline: one password verify each."""
-    hashed = app.state.password_security.generate_password_hash(PASSWORD)
-
-    async def offload(request: Request) -> dict[str, bool]:
-        security: PasswordSecurity = request.app.state.password_security
-        return {"ok": await security.verify_password_async(PASSWORD, hashed)}
-
-    async def inline(request: Request) -> dict[str, bool]:
-        security: PasswordSecurity = request.app.state.password_security
-        return {"ok": security.verify_password(PASSWORD, hashed)}
-
-    app.add_api_route(f"{HASH_PATH}/offload", offload, include_in_schema=False)
-    app.add_api_route(f"{HASH_PATH}/inline", inline, include_in_schema=False)
-    return app
+HEALTH_CONNECTIONS = 16
 
 
 def hash_times_ms(log_dir: Path, samples: int = 15) -> dict[str, Any]:
@@ -53,13 +32,13 @@ def hash_times_ms(log_dir: Path, samples: int = 15) -> dict[str, Any]:
     settings = bench_settings(log_dir)
     security = PasswordSecurity.from_settings(settings)
     hashes, verifies = [], []
-    hashed = security.generate_password_hash(PASSWORD)
+    hashed = security.generate_password_hash(seed.PASSWORD)
     for _ in range(samples):
         started = time.perf_counter()
-        security.generate_password_hash(PASSWORD)
+        security.generate_password_hash(seed.PASSWORD)
         hashes.append((time.perf_counter() - started) * 1000)
         started = time.perf_counter()
-        assert security.verify_password(PASSWORD, hashed)
+        assert security.verify_password(seed.PASSWORD, hashed)
         verifies.append((time.perf_counter() - started) * 1000)
     return {
         "hash_ms": round(statistics.median(hashes), 1),
@@ -73,55 +52,64 @@ def hash_times_ms(log_dir: Path, samples: int = 15) -> dict[str, Any]:
     }
 
 
-def _under_logins(url: str, mode: str, load_cores: set[int]) -> tuple[LoadResult, LoadResult]:
+def _health_under_logins(url: str, load_cores: set[int]) -> tuple[LoadResult, LoadResult]:
     logins = start_load(
-        f"{url}{HASH_PATH}/{mode}",
+        f"{url}/api/auth/login",
         seconds=SECONDS + 1,
         connections=LOGIN_CONNECTIONS,
         cores=load_cores,
+        request=Request(
+            method="POST",
+            headers={"Content-Type": "application/json"},
+            body=seed.login_body(seed.emails()[0]),
+        ),
     )
     time.sleep(0.5)  # the login stream is under way before the measurement starts
-    trivial = run_load(
-        url + PATH, seconds=SECONDS, connections=TRIVIAL_CONNECTIONS, cores=load_cores
+    health = run_load(
+        f"{url}/health", seconds=SECONDS, connections=HEALTH_CONNECTIONS, cores=load_cores
     )
-    return trivial, logins.result()
+    return health, logins.result()
 
 
 def isolation(workdir: Path) -> dict[str, Any]:
-    """The trivial endpoint's req/s and p99 while logins hash, offloaded vs inline."""
+    """`/health` req/s and latency alone and while logins hash."""
     server_cores, load_cores = core_split()
     workdir.mkdir(parents=True, exist_ok=True)
-    runs: dict[str, list[tuple[LoadResult, LoadResult]]] = {mode: [] for mode in MODES}
-    with serving(
-        [sys.executable, "-m", "bench.serve", "hashing"],
-        ready_path=PATH,
-        env=bench_env(workdir / "logs"),
-        cores=server_cores,
-        stderr_to=workdir / "server.log",
+    alone: list[LoadResult] = []
+    under: list[tuple[LoadResult, LoadResult]] = []
+    with bench_server(
+        "ours", env=bench_env(workdir / "logs"), cores=server_cores, stderr_to=workdir / "ours.log"
     ) as server:
-        alone = run_load(
-            server.url + PATH, seconds=SECONDS, connections=TRIVIAL_CONNECTIONS, cores=load_cores
-        )
+        with httpx.Client(timeout=30.0) as client:  # the account, if this run has none yet
+            client.post(
+                f"{server.url}/api/auth/register",
+                json={"email": seed.emails()[0], "password": seed.PASSWORD},
+            )
         for _ in range(ROUNDS):
-            for mode in MODES:
-                runs[mode].append(_under_logins(server.url, mode, load_cores))
-    summary: dict[str, Any] = {
+            alone.append(
+                run_load(
+                    f"{server.url}/health",
+                    seconds=SECONDS,
+                    connections=HEALTH_CONNECTIONS,
+                    cores=load_cores,
+                )
+            )
+            under.append(_health_under_logins(server.url, load_cores))
+    health = [run[0] for run in under]
+    logins = [run[1] for run in under]
+    return {
         "login_connections": LOGIN_CONNECTIONS,
-        "trivial_connections": TRIVIAL_CONNECTIONS,
+        "health_connections": HEALTH_CONNECTIONS,
         "rounds": ROUNDS,
-        "alone": {"rps": round(alone.rps, 1), "p99_ms": round(alone.p99_us / 1000, 2)},
-    }
-    for mode in MODES:
-        trivial = [run[0] for run in runs[mode]]
-        logins = [run[1] for run in runs[mode]]
-        summary[mode] = {
-            "rps": round(statistics.median(r.rps for r in trivial), 1),
-            "p50_ms": round(statistics.median(r.p50_us for r in trivial) / 1000, 2),
-            "p99_ms": round(statistics.median(r.p99_us for r in trivial) / 1000, 2),
+        "alone": {
+            "rps": round(statistics.median(r.rps for r in alone), 1),
+            "p99_ms": round(statistics.median(r.p99_us for r in alone) / 1000, 2),
+        },
+        "under_logins": {
+            "rps": round(statistics.median(r.rps for r in health), 1),
+            "p50_ms": round(statistics.median(r.p50_us for r in health) / 1000, 2),
+            "p99_ms": round(statistics.median(r.p99_us for r in health) / 1000, 2),
             "logins_per_s": round(statistics.median(r.rps for r in logins), 1),
-            "failures": sum(r.failures for r in trivial + logins),
-        }
-    summary["rps_ratio_offload_to_inline"] = round(
-        summary["offload"]["rps"] / max(summary["inline"]["rps"], 0.1), 1
-    )
-    return summary
+            "failures": sum(r.failures for r in health + logins),
+        },
+    }

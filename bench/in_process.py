@@ -1,30 +1,33 @@
 """Cost per request in µs with no sockets: the ASGI app called directly.
 
-Shows what the stack itself adds, without uvicorn's and the kernel's share that dilutes the
-over-the-wire ratio. Bare Starlette is listed for scale (FastAPI's own request path is most
-of the bare figure).
+Shows what each piece of the stack adds, without uvicorn's and the kernel's share. The
+endpoint is a trivial one, the same in every app, added to app instances built here
+(the served app never gets it): first in the route table, in a router included in
+`app/api.py`'s (where a service adds its routes) and behind all routes. Bare Starlette and bare
+FastAPI are listed for scale.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import Awaitable, Callable
-from contextlib import AsyncExitStack
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import AsyncExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
 from asgi_lifespan import LifespanManager
+from fastapi import APIRouter, FastAPI
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from app.core.logger import stop_logger
-from bench.apps import BODY, PATH, add_bench_route, bare_app
-from bench.floor import floor_app
 from bench.settings import bench_settings
 
 ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
+
+PATH = "/bench"
+BODY: dict[str, Any] = {"message": "hello", "ok": True, "items": [1, 2, 3]}
 
 USER_AGENT = (
     b"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 "
@@ -92,22 +95,38 @@ def _starlette_app() -> Starlette:
     return Starlette(routes=[Route(PATH, endpoint)])
 
 
+async def _endpoint() -> dict[str, Any]:
+    return BODY
+
+
+def _with_endpoint(app: FastAPI, *, first: bool = True) -> FastAPI:
+    """`app` with the trivial endpoint first in its route table, or last (FastAPI tries
+    routes in order)."""
+    app.add_api_route(PATH, _endpoint, methods=["GET"], include_in_schema=False)
+    if first:
+        app.router.routes.insert(0, app.router.routes.pop())
+    return app
+
+
 SERVICE_PREFIX = "/service"
 
 
-def _app_with_endpoint_in_api_router(log_dir: Path) -> Any:
-    """Our app with the endpoint where a service adds its routes: a router included in
-    `app/api.py`'s `api_router`, after `/api/auth` (done here at run time, in this
-    process only)."""
-    from fastapi import APIRouter
-
+@contextmanager
+def _endpoint_in_api_router() -> Iterator[str]:
+    """For the block, `app/api.py`'s `api_router` includes a router with the endpoint,
+    after `/api/auth`, where a service adds its routes; its path. The app includes
+    `api_router` by reference, so the router stays while the apps built here serve, and
+    leaves afterwards (this process's later sections build the app as it is)."""
     from app.api import api_router
-    from app.main import create_app
 
     service_router = APIRouter()
-    add_bench_route(service_router)
+    service_router.add_api_route(PATH, _endpoint, methods=["GET"], include_in_schema=False)
     api_router.include_router(service_router, prefix=SERVICE_PREFIX)
-    return create_app(bench_settings(log_dir))
+    included = api_router.routes[-1]
+    try:
+        yield f"/api{SERVICE_PREFIX}{PATH}"
+    finally:
+        api_router.routes.remove(included)
 
 
 def _without(app: Any, component: str) -> Any:
@@ -118,25 +137,26 @@ def _without(app: Any, component: str) -> Any:
     return app
 
 
-async def _measure(log_dir: Path, requests: int, repeats: int) -> dict[str, Any]:
+async def _measure(
+    log_dir: Path, requests: int, repeats: int, api_router_path: str
+) -> dict[str, Any]:
     from app.main import create_app
 
-    def ours_app(**overrides: Any) -> Any:
-        return add_bench_route(create_app(bench_settings(log_dir, **overrides)), first=True)
+    def ours_app(**overrides: Any) -> FastAPI:
+        return _with_endpoint(create_app(bench_settings(log_dir, **overrides)))
 
     ours = ours_app()
     components = [entry.cls.__name__ for entry in ours.user_middleware]
     apps: list[tuple[str, Any, str]] = [
         ("starlette", _starlette_app(), PATH),
-        ("bare", bare_app(), PATH),
+        ("bare", _with_endpoint(FastAPI()), PATH),
         ("ours", ours, PATH),
-        ("floor", floor_app(log_dir), PATH),
+        ("ours_in_api_router", create_app(bench_settings(log_dir)), api_router_path),
         (
-            "ours_in_api_router",
-            _app_with_endpoint_in_api_router(log_dir),
-            f"/api{SERVICE_PREFIX}{PATH}",
+            "ours_behind_core_routes",
+            _with_endpoint(create_app(bench_settings(log_dir)), first=False),
+            PATH,
         ),
-        ("ours_behind_core_routes", add_bench_route(create_app(bench_settings(log_dir))), PATH),
         ("ours_without_access_log", ours_app(LOG_ACCESS=False), PATH),  # see component_us
         *((f"ours_without_{name}", _without(ours_app(), name), PATH) for name in components),
     ]
@@ -155,7 +175,7 @@ async def _measure(log_dir: Path, requests: int, repeats: int) -> dict[str, Any]
                     await per_request_us(app, state, requests=requests, repeats=1, path=path)
                 )
     best = {name: round(min(values), 1) for name, values in batches.items()}
-    figures: dict[str, Any] = {name: best[name] for name in ("starlette", "bare", "ours", "floor")}
+    figures: dict[str, Any] = {name: best[name] for name in ("starlette", "bare", "ours")}
     figures["added_us"] = round(best["ours"] - best["bare"], 1)
     figures["api_router_us"] = round(best["ours_in_api_router"] - best["ours"], 1)
     figures["core_routes_us"] = round(best["ours_behind_core_routes"] - best["ours"], 1)
@@ -167,11 +187,12 @@ async def _measure(log_dir: Path, requests: int, repeats: int) -> dict[str, Any]
     return figures
 
 
-def measure(log_dir: Path, *, requests: int = 2000, repeats: int = 7) -> dict[str, Any]:
+def measure(log_dir: Path, *, requests: int = 2000, repeats: int = 5) -> dict[str, Any]:
     """CPU µs per request: bare Starlette, bare FastAPI, our stack (endpoint first, and
     behind the core's own routes), and what each middleware and the access line add."""
     try:
-        import uvloop
+        from uvloop import run
     except ImportError:
-        return asyncio.run(_measure(log_dir, requests, repeats))
-    return uvloop.run(_measure(log_dir, requests, repeats))
+        from asyncio import run
+    with _endpoint_in_api_router() as api_router_path:
+        return run(_measure(log_dir, requests, repeats, api_router_path))

@@ -1,7 +1,13 @@
-"""Load generation: wrk when installed, else a small asyncio keep-alive client.
+"""Load generation: wrk for GETs when installed, else the asyncio client (bench/pyload.py).
 
 Both report the same figures: requests/s, p50/p99 latency in µs and failures. The load
 generator runs pinned to its own core(s), away from the server under test.
+
+Requests with a body (logins, refreshes) always go through the asyncio client: a
+refresh must present the token the previous answer returned, and the client waits for
+every request it sent before it reports, so that the server's CPU time can be divided
+by the requests it served (wrk drops those in flight at its deadline: up to one per
+connection, a few per cent of a run of slow logins, nothing for thousands of GETs).
 """
 
 from __future__ import annotations
@@ -12,8 +18,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 WRK_REPORT = """
 done = function(summary, latency, requests)
@@ -28,6 +35,20 @@ end
 
 
 @dataclass(frozen=True, slots=True)
+class Request:
+    """What every request of a load run sends (besides the URL)."""
+
+    method: str = "GET"
+    headers: dict[str, str] = field(default_factory=dict)
+    body: str | None = None
+    # Refresh-token rotation: each request presents one of these, the answer's replaces it.
+    refresh_tokens: list[str] | None = None
+
+
+GET = Request()
+
+
+@dataclass(frozen=True, slots=True)
 class LoadResult:
     """One load run against one URL."""
 
@@ -36,13 +57,16 @@ class LoadResult:
     failures: int
     p50_us: float
     p99_us: float
+    refresh_tokens: list[str] | None = field(default=None, repr=False)
 
     @property
     def rps(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
 
     def as_dict(self) -> dict[str, float]:
-        return {**asdict(self), "rps": round(self.rps, 1)}
+        figures = asdict(self)
+        del figures["refresh_tokens"]
+        return {**figures, "rps": round(self.rps, 1)}
 
 
 def wrk_path() -> str | None:
@@ -91,27 +115,46 @@ def start_load(
     seconds: float,
     connections: int,
     cores: set[int],
-    threads: int = 1,
+    request: Request = GET,
 ) -> Load:
     """Start loading `url` for `seconds` with `connections` keep-alive connections."""
     wrk = wrk_path()
-    if not wrk:
-        command = [sys.executable, "-m", "bench.pyload", url, str(seconds), str(connections)]
-        return Load(command, cores, seconds, None)
+    if request.method != "GET" or request.body is not None or not wrk:
+        return _start_pyload(url, seconds, connections, cores, request)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(WRK_REPORT)
+    headers = [arg for name, value in request.headers.items() for arg in ("-H", f"{name}: {value}")]
     command = [
         wrk,
-        f"-t{threads}",
+        "-t1",
         f"-c{connections}",
         f"-d{max(1, round(seconds))}s",
         "--timeout",
         "10s",
+        *headers,
         "-s",
         script.name,
         url,
     ]
     return Load(command, cores, seconds, Path(script.name))
+
+
+def _start_pyload(
+    url: str, seconds: float, connections: int, cores: set[int], request: Request
+) -> Load:
+    spec: dict[str, Any] = {
+        "url": url,
+        "seconds": seconds,
+        "connections": connections,
+        "method": request.method,
+        "headers": request.headers,
+        "body": request.body,
+        "refresh_tokens": request.refresh_tokens,
+    }
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as file:
+        json.dump(spec, file)
+    command = [sys.executable, "-m", "bench.pyload", file.name]
+    return Load(command, cores, seconds, Path(file.name))
 
 
 def run_load(
@@ -120,11 +163,11 @@ def run_load(
     seconds: float,
     connections: int,
     cores: set[int],
-    threads: int = 1,
+    request: Request = GET,
 ) -> LoadResult:
     """Load `url` and wait for the figures."""
     return start_load(
-        url, seconds=seconds, connections=connections, cores=cores, threads=threads
+        url, seconds=seconds, connections=connections, cores=cores, request=request
     ).result()
 
 
@@ -136,4 +179,5 @@ def _parse(output: str) -> LoadResult:
         failures=int(report["failures"]),
         p50_us=float(report["p50_us"]),
         p99_us=float(report["p99_us"]),
+        refresh_tokens=report.get("refresh_tokens"),
     )

@@ -16,7 +16,7 @@ from typing import Any
 from asgi_lifespan import LifespanManager
 
 from app.core.metrics.prometheus import prometheus
-from bench.settings import BENCH_ENV, bench_settings
+from bench.settings import bench_settings
 
 SERIES = 2000
 SAMPLES = 15
@@ -44,8 +44,10 @@ def _fill(series: int) -> int:
 async def _get_metrics_ms(log_dir: Path) -> float:
     from app.main import create_app
 
-    app = create_app(bench_settings(log_dir))
-    token = BENCH_ENV["METRICS_AUTH_TOKEN"].encode()
+    settings = bench_settings(log_dir)
+    app = create_app(settings)
+    assert settings.METRICS_AUTH_TOKEN is not None
+    token = settings.METRICS_AUTH_TOKEN.get_secret_value().encode()
     scope: dict[str, Any] = {
         "type": "http",
         "asgi": {"version": "3.0"},

@@ -1,7 +1,17 @@
-"""`python -m bench.pyload URL SECONDS CONNECTIONS`: the fallback load generator.
+"""`python -m bench.pyload SPEC.json`: the asyncio load client (uvloop when installed).
 
-Keep-alive HTTP/1.1 GETs on raw asyncio streams (uvloop when installed), one request in
-flight per connection like wrk. Prints the same JSON line as bench/load.py's wrk script.
+Keep-alive HTTP/1.1 on raw asyncio streams, one request in flight per connection like
+wrk. Unlike wrk it stops sending at the deadline and waits for every request it sent,
+so the requests it counts are all the server served: the server's CPU time divided by
+them is exact even when a request takes tens of milliseconds (a login).
+
+With `refresh_tokens` in the spec it drives refresh-token rotation: the tokens are
+shared out among the connections, each request presents one of its connection's tokens
+and the token in the answer replaces it; a refused token is dropped. The tokens current
+at the end are printed with the figures, for the next run to go on from.
+
+Prints one JSON line: requests, duration_us, failures, p50_us, p99_us (and
+refresh_tokens), the same figures as bench/load.py's wrk script.
 """
 
 from __future__ import annotations
@@ -11,58 +21,107 @@ import json
 import statistics
 import sys
 import time
+from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 
+class _Client:
+    """One keep-alive connection's request template and response reading."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        parts = urlsplit(spec["url"])
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+        headers = {
+            "Host": f"{self.host}:{self.port}",
+            "User-Agent": "bench-pyload",
+            "Accept": "*/*",
+            **spec.get("headers", {}),
+        }
+        self.head = f"{spec.get('method', 'GET')} {parts.path or '/'} HTTP/1.1\r\n" + "".join(
+            f"{name}: {value}\r\n" for name, value in headers.items()
+        )
+
+    def request(self, body: bytes | None) -> bytes:
+        if body is None:
+            return (self.head + "\r\n").encode()
+        return (self.head + f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+
+    @staticmethod
+    async def response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+        head = await reader.readuntil(b"\r\n\r\n")
+        status = int(head.split(b" ", 2)[1])
+        length = 0
+        for line in head.split(b"\r\n"):
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":", 1)[1])
+        return status, await reader.readexactly(length)
+
+
 async def _connection(
-    host: str, port: int, request: bytes, deadline: float, latencies: list[float]
+    client: _Client,
+    body: bytes | None,
+    tokens: list[str] | None,
+    deadline: float,
+    latencies: list[float],
 ) -> int:
-    failures = 0
-    reader, writer = await asyncio.open_connection(host, port)
+    """Send requests until the deadline; the number that failed."""
+    failures, turn = 0, 0
+    reader, writer = await asyncio.open_connection(client.host, client.port)
     try:
-        while time.perf_counter() < deadline:
+        while time.perf_counter() < deadline and (tokens is None or tokens):
+            if tokens is not None:
+                turn %= len(tokens)
+                body = json.dumps({"refresh_token": tokens[turn]}).encode()
             started = time.perf_counter()
-            writer.write(request)
-            head = await reader.readuntil(b"\r\n\r\n")
-            status = int(head.split(b" ", 2)[1])
-            length = 0
-            for line in head.split(b"\r\n"):
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":", 1)[1])
-            await reader.readexactly(length)
+            writer.write(client.request(body))
+            status, content = await client.response(reader)
             latencies.append(time.perf_counter() - started)
             failures += status >= 400
+            if tokens is not None:
+                if status == 200:
+                    tokens[turn] = json.loads(content)["data"]["refresh_token"]
+                    turn += 1
+                else:
+                    del tokens[turn]
     finally:
         writer.close()
     return failures
 
 
-async def _main(url: str, seconds: float, connections: int) -> dict[str, float]:
-    parts = urlsplit(url)
-    host, port = parts.hostname or "127.0.0.1", parts.port or 80
-    request = (
-        f"GET {parts.path or '/'} HTTP/1.1\r\nHost: {host}:{port}\r\n"
-        "User-Agent: bench-pyload\r\nAccept: */*\r\n\r\n"
-    ).encode()
+async def run(spec: dict[str, Any]) -> dict[str, Any]:
+    """Load `spec["url"]` for `spec["seconds"]`; the figures (and the tokens left)."""
+    client = _Client(spec)
+    connections: int = spec["connections"]
+    body = spec["body"].encode() if spec.get("body") is not None else None
+    chained: list[str] | None = spec.get("refresh_tokens")
+    shares = (
+        [chained[number::connections] for number in range(connections)]
+        if chained is not None
+        else [None] * connections
+    )
     latencies: list[float] = []
     started = time.perf_counter()
-    deadline = started + seconds
+    deadline = started + spec["seconds"]
     failures = await asyncio.gather(
-        *(_connection(host, port, request, deadline, latencies) for _ in range(connections))
+        *(_connection(client, body, share, deadline, latencies) for share in shares)
     )
     elapsed = time.perf_counter() - started
     cuts = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
-    return {
+    figures: dict[str, Any] = {
         "requests": len(latencies),
         "duration_us": int(elapsed * 1e6),
         "failures": sum(failures),
         "p50_us": cuts[49] * 1e6,
         "p99_us": cuts[98] * 1e6,
     }
+    if chained is not None:
+        figures["refresh_tokens"] = [token for share in shares if share for token in share]
+    return figures
 
 
 def main(argv: list[str]) -> None:
-    coroutine = _main(argv[0], float(argv[1]), int(argv[2]))
+    coroutine = run(json.loads(Path(argv[0]).read_text()))
     try:
         import uvloop
     except ImportError:

@@ -1,20 +1,21 @@
-"""`python -m bench.serve {ours|ours_no_access_log|floor|bare|hashing} PORT`: one uvicorn worker serving one app.
+"""`PORT=... python -m bench.serve {bare|hashing}`: one uvicorn worker serving one app.
 
-Both apps get the same uvicorn options as `python -m app` (uvloop and httptools when
-installed, no server header, no proxy headers, logging left to the app).
+`bare` is the plain equivalent of our endpoints (bench/bare.py); `hashing` is our
+service with two password-verify routes (bench/hashing.py). Both get the options
+`python -m app` gives uvicorn (uvloop and httptools when installed, no server header, no
+proxy headers, logging left to the app, no uvicorn access log). Ours is served by
+`python -m app` itself.
 """
 
 from __future__ import annotations
 
+import os
 import sys
+from typing import Any
 
 import uvicorn
 
-from bench.apps import bare_app, ours_app, ours_app_without_access_log
-from bench.floor import floor_app
-from bench.hashing import add_hash_routes
-
-UVICORN_OPTIONS = {
+UVICORN_OPTIONS: dict[str, Any] = {
     "loop": "auto",
     "http": "auto",
     "proxy_headers": False,
@@ -24,17 +25,20 @@ UVICORN_OPTIONS = {
 }
 
 
+def _application(kind: str) -> Any:
+    if kind == "bare":
+        from bench.bare import BareConfig, create_bare_app
+
+        return create_bare_app(BareConfig.from_env())
+    from bench.apps import ours_app
+    from bench.hashing import add_hash_routes
+
+    return add_hash_routes(ours_app())
+
+
 def main(argv: list[str]) -> None:
-    kind, port = argv[0], int(argv[1])
-    builders = {
-        "bare": bare_app,
-        "ours": ours_app,
-        "ours_no_access_log": ours_app_without_access_log,
-        "floor": floor_app,
-        "hashing": lambda: add_hash_routes(ours_app()),
-    }
-    application = builders[kind]()
-    uvicorn.run(application, host="127.0.0.1", port=port, **UVICORN_OPTIONS)  # type: ignore[arg-type]
+    application = _application(argv[0])
+    uvicorn.run(application, host="127.0.0.1", port=int(os.environ["PORT"]), **UVICORN_OPTIONS)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,9 @@
-"""Server subprocesses for the load runs: start on a free port, pinned, wait until serving."""
+"""Server subprocesses for the load runs: start on a free port, pinned, wait until serving.
+
+Ours is `python -m app` itself (it prepares the database and serves `app.main` with its
+own uvicorn options); the plain app is `python -m bench.serve bare` with the same
+options. Both find their port in PORT.
+"""
 
 from __future__ import annotations
 
@@ -55,12 +60,12 @@ def serving(
     cores: set[int],
     stderr_to: Path,
 ) -> Iterator[Server]:
-    """Run `command` (it gets the port as its last argument) until the block ends."""
+    """Run `command` (it finds its port in PORT) until the block ends."""
     port = free_port()
     with stderr_to.open("ab") as stderr:
         process = subprocess.Popen(
-            [*command, str(port)],
-            env=env,
+            command,
+            env={**env, "PORT": str(port)},
             stdout=subprocess.DEVNULL,
             stderr=stderr,
             preexec_fn=lambda: pin_to(cores),  # set in the child before exec
@@ -79,11 +84,14 @@ def serving(
                 process.wait()
 
 
-def bench_server(kind: str, *, env: dict[str, str], cores: set[int], stderr_to: Path) -> Any:
-    """`serving(...)` for `python -m bench.serve {kind}`."""
+def bench_server(
+    kind: str, *, env: dict[str, str], cores: set[int], stderr_to: Path, ready_path: str = "/health"
+) -> Any:
+    """`serving(...)` for `python -m app` (kind "ours") or `python -m bench.serve {kind}`."""
+    command = ["-m", "app"] if kind == "ours" else ["-m", "bench.serve", kind]
     return serving(
-        [sys.executable, "-m", "bench.serve", kind],
-        ready_path="/bench",
+        [sys.executable, *command],
+        ready_path=ready_path,
         env=env,
         cores=cores,
         stderr_to=stderr_to,

@@ -1,34 +1,95 @@
-"""The settings both the benchmark process and its server subprocesses run with.
+"""The settings the benchmark runs our service (and its plain equivalent) with.
 
-Production mode with non-placeholder secrets, so the service starts exactly as it would in
-a deployment: every middleware on, JSON request logging to files under a temporary LOG_DIR.
+Production mode with keys generated for the run, so the service starts as it would in a
+deployment: every middleware on, LOG_LEVEL=INFO, one JSON access line per request to
+files under a temporary LOG_DIR and to the console. The rate limiter stays on; only the
+login and registration budgets are raised so that the benchmark's own logins (hundreds
+a minute from one address, for a handful of accounts) are counted but never refused.
+REDIS_URL is left out: the limiter keeps its counters in the process.
+
+The database is one of the benchmark's own, `<POSTGRES_DB>_bench` (as the tests use
+`<POSTGRES_DB>_test`); it is dropped at the start of every run and created and migrated
+again by the service itself (`python -m app`).
 """
 
 from __future__ import annotations
 
 import os
+import secrets
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from app.core.config import Settings
 
+UNLIMITED = "1000000/minute"
+
+
+@cache
+def generated_keys() -> dict[str, str]:
+    """Signing keys and the metrics token, made once per benchmark run."""
+    return {
+        "ACCESS_TOKEN_SIGNING_KEY": secrets.token_urlsafe(48),
+        "REFRESH_TOKEN_SIGNING_KEY": secrets.token_urlsafe(48),
+        "METRICS_AUTH_TOKEN": secrets.token_urlsafe(32),
+    }
+
+
 BENCH_ENV: dict[str, str] = {
     "ENVIRONMENT": "production",
     "LOG_LEVEL": "INFO",
-    "ACCESS_TOKEN_SIGNING_KEY": "bench-access-signing-key-0123456789abcdef",
-    "REFRESH_TOKEN_SIGNING_KEY": "bench-refresh-signing-key-0123456789abcdef",
-    "METRICS_AUTH_TOKEN": "bench-metrics-token-0123456789abcdef",
+    "LOG_ACCESS": "true",
     "CORS_ALLOW_ORIGINS": "https://app.example.com",
     "RATE_LIMIT_ENABLED": "true",
+    "RATE_LIMIT_LOGIN_PER_IP": UNLIMITED,
+    "RATE_LIMIT_LOGIN_PER_EMAIL": UNLIMITED,
+    "RATE_LIMIT_REGISTER_PER_IP": UNLIMITED,
+    "WORKERS": "1",
+    "HOST": "127.0.0.1",
 }
+# Variables of the caller's environment that would change what is measured.
+DROPPED = ("REDIS_URL", "MONGO_URL", "PROMETHEUS_MULTIPROC_DIR", "LOG_JSON_CONSOLE")
+
+
+def bench_database(base: Settings | None = None) -> str:
+    """The benchmark's database name, beside the one POSTGRES_DB names."""
+    base = base or Settings()
+    return f"{base.POSTGRES_DB}_bench"
 
 
 def bench_env(log_dir: Path) -> dict[str, str]:
     """The environment of a server subprocess: ours reads its Settings from it."""
-    return {**os.environ, **BENCH_ENV, "LOG_DIR": str(log_dir)}
+    env = {key: value for key, value in os.environ.items() if key not in DROPPED}
+    return {
+        **env,
+        **BENCH_ENV,
+        **generated_keys(),
+        "LOG_DIR": str(log_dir),
+        "POSTGRES_DB": bench_database(),
+    }
 
 
 def bench_settings(log_dir: Path, **overrides: Any) -> Settings:
     """The same settings, built in this process (no .env file)."""
-    values: dict[str, Any] = {**BENCH_ENV, "LOG_DIR": log_dir, **overrides}
+    values: dict[str, Any] = {
+        **BENCH_ENV,
+        **generated_keys(),
+        "LOG_DIR": log_dir,
+        "POSTGRES_DB": bench_database(),
+        **overrides,
+    }
     return Settings(_env_file=None, **values)
+
+
+def bare_env(env: dict[str, str], settings: Settings) -> dict[str, str]:
+    """`env` plus what the plain app reads: our database, keys, token audience, Argon2."""
+    dsn = settings.database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+    return {
+        **env,
+        "BARE_DATABASE_URL": dsn,
+        "BARE_JWT_ISSUER": settings.project_identifier,
+        "BARE_JWT_AUDIENCE": settings.project_client_identifier,
+        "ARGON2_TIME_COST": str(settings.ARGON2_TIME_COST),
+        "ARGON2_MEMORY_COST_KIB": str(settings.ARGON2_MEMORY_COST_KIB),
+        "ARGON2_PARALLELISM": str(settings.ARGON2_PARALLELISM),
+    }
