@@ -10,6 +10,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
+from typing import Any
 
 import httpx
 import pytest
@@ -139,6 +140,15 @@ async def test_login_limit_holds_in_process_while_redis_is_down_and_redis_counts
         assert await _logins(client, 200, 4) == [401, 401, 401, 429]
 
 
+def _behind(proxy: TcpProxy) -> dict[str, Any]:
+    """Settings for an app whose database traffic goes through `proxy`."""
+    return {
+        **proxied_postgres(proxy),
+        "POSTGRES_COMMAND_TIMEOUT_SECONDS": COMMAND_TIMEOUT_SECONDS,
+        "RATE_LIMIT_ENABLED": False,
+    }
+
+
 async def _signed_in_headers(client: httpx.AsyncClient) -> dict[str, str]:
     account = {"email": "commit@example.com", "password": "correct horse battery"}
     assert (await client.post("/api/auth/register", json=account)).status_code == 201
@@ -151,11 +161,7 @@ async def test_a_database_lost_at_commit_answers_503(
     make_client: MakeClient, postgres_proxy: TcpProxy
 ) -> None:
     """The unit of work's COMMIT is a database step like any other: lost, it is a 503."""
-    async with make_client(
-        **proxied_postgres(postgres_proxy),
-        POSTGRES_COMMAND_TIMEOUT_SECONDS=COMMAND_TIMEOUT_SECONDS,
-        RATE_LIMIT_ENABLED=False,
-    ) as client:
+    async with make_client(**_behind(postgres_proxy)) as client:
         headers = await _signed_in_headers(client)
         assert (await client.get("/api/auth/me", headers=headers)).status_code == 200
 
@@ -175,12 +181,7 @@ async def test_requests_in_flight_while_the_database_goes_and_comes_back_get_no_
     make_client: MakeClient, postgres_proxy: TcpProxy
 ) -> None:
     """16 clients loop on /me while the database is cut and restored: 200 or 503, never 500."""
-    async with make_client(
-        **proxied_postgres(postgres_proxy),
-        POSTGRES_COMMAND_TIMEOUT_SECONDS=COMMAND_TIMEOUT_SECONDS,
-        RATE_LIMIT_ENABLED=False,
-        LOG_ACCESS=False,
-    ) as client:
+    async with make_client(**_behind(postgres_proxy), LOG_ACCESS=False) as client:
         headers = await _signed_in_headers(client)
         statuses: list[int] = []
         stop = asyncio.Event()
