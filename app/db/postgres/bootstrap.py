@@ -72,8 +72,11 @@ class EmbeddedPostgres:
         if self.keep:
             logger.warning("embedded_postgres_kept_running", extra=where)
             return
-        self._server.cleanup()
-        logger.info("embedded_postgres_stopped", extra=where)
+        self._server.cleanup()  # stops it unless another process still holds a handle
+        if self._server.get_postmaster_info().is_running():
+            logger.warning("embedded_postgres_still_used_by_another_process", extra=where)
+        else:
+            logger.info("embedded_postgres_stopped", extra=where)
 
 
 def start_embedded_postgres(data_dir: Path, *, keep: bool = False) -> EmbeddedPostgres:
