@@ -5,6 +5,7 @@ SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 PY := .venv/bin/python
 VENV_STAMP := .venv/.synced
+RUN_STAMP := .venv/.synced-run
 
 .PHONY: help run test lint fmt bench clean
 
@@ -19,7 +20,12 @@ $(VENV_STAMP): uv.lock pyproject.toml | $(UV)
 	$(UV) sync --frozen
 	@touch $@
 
-run: $(VENV_STAMP) ## Serve on http://127.0.0.1:8000 (docs at /docs)
+# Runtime dependencies only; --inexact keeps the dev tools if `make test` installed them.
+$(RUN_STAMP): uv.lock pyproject.toml | $(UV)
+	$(UV) sync --frozen --no-dev --inexact
+	@touch $@
+
+run: $(RUN_STAMP) ## Serve on http://127.0.0.1:8000 (docs at /docs)
 	$(PY) -m app
 
 test: $(VENV_STAMP) ## Run the whole test suite against real PostgreSQL and Redis

@@ -9,6 +9,7 @@ that cannot listen.
 from __future__ import annotations
 
 import enum
+import logging
 import os
 import signal
 import socket
@@ -19,7 +20,8 @@ from types import FrameType
 
 from pydantic import ValidationError
 
-from app.core.config import InsecureSettingsError, find_insecure_settings, get_settings
+from app.core.audit import WARNED_ENV, audit, log_warnings
+from app.core.config import InsecureSettingsError, Settings, get_settings
 
 # uvicorn's own exit code when the app's startup (lifespan) fails or it cannot bind.
 UVICORN_STARTUP_FAILURE = 3
@@ -60,6 +62,19 @@ def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
     sys.exit(0)
 
 
+def service_urls(settings: Settings) -> dict[str, str]:
+    """Where to point a browser or a scraper: the API, its docs (when on) and /metrics."""
+    host = settings.HOST
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104  (naming the wildcard, not binding it)
+        host = "127.0.0.1"
+    base = f"http://{f'[{host}]' if ':' in host else host}:{settings.PORT}"
+    urls = {"api": f"{base}/api", "health": f"{base}/health"}
+    if settings.docs_enabled:
+        urls["docs"] = f"{base}/docs"
+    urls["metrics"] = f"{base}/metrics"
+    return urls
+
+
 def main() -> int:
     try:
         settings = get_settings()
@@ -68,9 +83,9 @@ def main() -> int:
             f"{'.'.join(map(str, error['loc']))}: {error['msg']}" for error in exc.errors()
         )
         return _fail(ExitCode.INVALID_SETTINGS, f"invalid settings: {problems}")
-    findings = find_insecure_settings(settings)
-    if findings and settings.is_production:
-        print(InsecureSettingsError(findings), file=sys.stderr)
+    verdict = audit(settings)
+    if verdict.refused:
+        print(InsecureSettingsError(verdict.refused), file=sys.stderr)
         return int(ExitCode.INSECURE_SETTINGS)
     if problem := port_unavailable(settings.HOST, settings.PORT):
         return _fail(
@@ -85,6 +100,8 @@ def main() -> int:
     from app.db.postgres.bootstrap import DatabaseUnavailableError, prepare_database
 
     configure_logging(settings)  # this process's own lines (bootstrap, uvicorn's supervisor)
+    log_warnings(settings, verdict)
+    os.environ[WARNED_ENV] = "1"  # logged once per start: the workers do not repeat them
     try:
         prepared, embedded = prepare_database(settings)
     except (DatabaseUnavailableError, OSError) as exc:
@@ -101,6 +118,7 @@ def main() -> int:
         os.environ["POSTGRES_HOST"] = prepared.POSTGRES_HOST
         os.environ["POSTGRES_PORT"] = str(prepared.POSTGRES_PORT)
         get_settings.cache_clear()
+    logging.getLogger("app.serve").info("service_urls", extra=service_urls(settings))
     signal.signal(signal.SIGTERM, _exit_cleanly)
     # With several workers, metrics go through prometheus_client's multiprocess files.
     try:

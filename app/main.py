@@ -24,8 +24,10 @@ from app.core import (
     register_exception_handlers,
     stop_logger,
 )
+from app.core.audit import audit, log_warnings
 from app.core.background_tasks import cancel_background_tasks
-from app.core.config import InsecureSettingsError, find_insecure_settings
+from app.core.config import InsecureSettingsError
+from app.core.http.docs import add_offline_docs
 from app.core.init_routers import initiate_routers
 from app.core.logger import configure_logging
 from app.core.metrics.prometheus import prometheus
@@ -43,13 +45,10 @@ TELEMETRY_OFF: TelemetryConfig = {"tracing": False, "metrics": False, "logs": Fa
 
 
 def _check_settings(settings: Settings) -> None:
-    findings = find_insecure_settings(settings)
-    if findings and settings.is_production:
-        raise InsecureSettingsError(findings)
-    for finding in findings:
-        logger.warning(
-            "insecure_setting", extra={"variable": finding.variable, "problem": finding.problem}
-        )
+    verdict = audit(settings)
+    if verdict.refused:
+        raise InsecureSettingsError(verdict.refused)
+    log_warnings(settings, verdict)
 
 
 @contextmanager
@@ -131,7 +130,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=settings.PROJECT_VERSION,
         lifespan=lifespan,
         telemetry=None if settings.OTEL_ENABLED else TELEMETRY_OFF,
+        openapi_url="/openapi.json" if settings.docs_enabled else None,
+        docs_url=None,  # add_offline_docs serves /docs and /redoc without a CDN
+        redoc_url=None,
     )
+    add_offline_docs(app)
     app.state.settings = settings
     app.state.password_security = PasswordSecurity.from_settings(settings)
     app.state.jwt_service = JWTService.from_settings(

@@ -11,7 +11,7 @@ several instances of each), then, endpoint by endpoint, warms both up and loads 
 after the other, in an order that alternates from endpoint to endpoint and round to
 round. Per load run: requests/s, p50/p99 latency and failures from the load generator,
 and the server process's CPU time (bench/cpu.py) from just before the run until the
-server is idle again after it, divided by the requests served.
+server is idle again after it, divided by the requests served (`LoadResult.served`).
 """
 
 from __future__ import annotations
@@ -126,7 +126,7 @@ def _measured(
         request=request,
     )
     after = idle_cpu_seconds(pid)
-    return result, cpu_us_per_request(before, after, result.requests)
+    return result, cpu_us_per_request(before, after, result.served)
 
 
 def _round(

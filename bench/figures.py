@@ -31,13 +31,17 @@ def _ratio(numerators: list[float | None], denominators: list[float | None]) -> 
 
 
 def _core_share(runs: list[Run]) -> float | None:
-    """Median share of a core the server used while loaded (req/s x CPU s per request).
+    """Median share of a core the server used while loaded (served/s x CPU s per request).
 
     Near 1.0 the server was the bottleneck and req/s mirrors CPU per request. Well below,
     something else held it back (other processes on its core, the database, the client),
     and the CPU figures are the ones to compare.
     """
-    shares = [result.rps * cpu_us / 1e6 for result, cpu_us in runs if cpu_us is not None]
+    shares = [
+        result.served / result.seconds * cpu_us / 1e6
+        for result, cpu_us in runs
+        if cpu_us is not None and result.seconds
+    ]
     if not shares or len(shares) != len(runs):
         return None
     return round(statistics.median(shares), 2)

@@ -22,7 +22,7 @@ from bench.servers import bench_server, core_split
 from bench.settings import bench_env, bench_settings
 
 ROUNDS = 2
-SECONDS = 3.0
+SECONDS = 2.0
 LOGIN_CONNECTIONS = 8
 HEALTH_CONNECTIONS = 16
 

@@ -25,6 +25,7 @@ def test_create_app_refuses_placeholder_keys_in_production(
         ENVIRONMENT="production",
         ACCESS_TOKEN_SIGNING_KEY="change-me-access-token-signing-key",
         CORS_ALLOW_ORIGINS="https://app.example",
+        ALLOW_INSECURE_SETTINGS="POSTGRES_PASSWORD",
     )
     with pytest.raises(InsecureSettingsError) as caught:
         create_app(settings)
@@ -34,7 +35,11 @@ def test_create_app_refuses_placeholder_keys_in_production(
 def test_create_app_starts_in_production_with_sound_settings(
     make_settings: Callable[..., Settings],
 ) -> None:
-    settings = make_settings(ENVIRONMENT="production", CORS_ALLOW_ORIGINS="https://app.example")
+    settings = make_settings(
+        ENVIRONMENT="production",
+        CORS_ALLOW_ORIGINS="https://app.example",
+        ALLOW_INSECURE_SETTINGS="POSTGRES_PASSWORD",  # the test database's own
+    )
     assert create_app(settings).title == settings.PROJECT_NAME
 
 
@@ -77,7 +82,13 @@ def test_api_routes_are_tried_first_and_fastapis_docs_routes_last(settings: Sett
     """FastAPI tries routes in order: API requests should not pay for the docs routes."""
     app = create_app(settings)
     paths = [getattr(route, "path", None) for route in app.router.routes]
-    assert paths[-4:] == ["/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"]
+    assert paths[-5:] == [
+        "/openapi.json",
+        "/docs/assets",
+        "/docs",
+        "/docs/oauth2-redirect",
+        "/redoc",
+    ]
     first = app.router.routes[0]
     assert (
         first.matches({"type": "http", "path": "/api/auth/me", "method": "GET"})[0].name == "FULL"

@@ -26,6 +26,7 @@ from typing import NoReturn
 
 from fastapi.exceptions import RequestValidationError
 
+from app.auth.metrics import login_failures, refresh_reuse
 from app.auth.models import User, UserSession
 from app.auth.repository import EmailAlreadyRegisteredError, SessionRepository, UserRepository
 from app.auth.schemas import LoginRequest, RefreshRequest, RegisterRequest, SessionRead, TokenPair
@@ -272,6 +273,7 @@ class AuthService:
 
     async def _reuse_detected(self, session: UserSession, now: datetime) -> NoReturn:
         await self._sessions.revoke_outside_request(session.id, now)
+        refresh_reuse.inc()
         logger.warning(
             "refresh_reuse_detected",
             extra={"user_id": str(session.user_id), "session_id": str(session.id)},
@@ -283,6 +285,7 @@ class AuthService:
         extra = {"reason": reason, "email_sha256": email_digest(email)}
         if user_id is not None:
             extra["user_id"] = str(user_id)
+        login_failures.labels(reason).inc()
         logger.warning("login_failed", extra=extra)
         raise AuthenticationError(detail=INVALID_CREDENTIALS)
 

@@ -76,6 +76,13 @@ class Settings(BaseSettings):
     WORKERS: int = Field(default=1, ge=1, le=64)
     SHUTDOWN_TIMEOUT_SECONDS: int = Field(default=10, ge=1, le=300)
 
+    # API docs: /docs, /redoc and /openapi.json. Unset: on, except in production.
+    DOCS_ENABLED: bool | None = None
+
+    # Deployment audit (app.core.audit): variables whose findings this deployment accepts
+    # on purpose; production then warns instead of refusing. Signing keys cannot be listed.
+    ALLOW_INSECURE_SETTINGS: StrList = []
+
     # CORS
     CORS_ALLOW_ORIGINS: StrList = ["*"]
     CORS_ALLOW_CREDENTIALS: bool = True
@@ -87,7 +94,8 @@ class Settings(BaseSettings):
     POSTGRES_PASSWORD: SecretStr = SecretStr("postgres")
     POSTGRES_HOST: str = "localhost"
     POSTGRES_PORT: int = Field(default=5432, ge=1, le=65535)
-    POSTGRES_DB: str = "postgres"
+    # Unset: the project's own database, PROJECT_NAME as an identifier (created when missing).
+    POSTGRES_DB: str = ""
     POSTGRES_POOL_SIZE: int = Field(default=10, ge=1)
     POSTGRES_MAX_OVERFLOW: int = Field(default=10, ge=0)
     POSTGRES_POOL_TIMEOUT_SECONDS: float = Field(default=5.0, gt=0)
@@ -143,7 +151,7 @@ class Settings(BaseSettings):
 
     # Logging
     LOG_DIR: Path = Path("logs")
-    LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "DEBUG"
+    LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     LOG_JSON_CONSOLE: bool | None = None
     LOG_ACCESS: bool = True  # one access line per request (method, route, status, duration)
 
@@ -163,6 +171,7 @@ class Settings(BaseSettings):
         "REFRESH_TOKEN_PREVIOUS_KEYS",
         "ACCESS_TOKEN_PREVIOUS_KEY_FILES",
         "REFRESH_TOKEN_PREVIOUS_KEY_FILES",
+        "ALLOW_INSECURE_SETTINGS",
         mode="before",
     )
     @classmethod
@@ -176,6 +185,14 @@ class Settings(BaseSettings):
     def _check_rate_limit(cls, value: str) -> str:
         parse_rate_limit(value)  # ValueError for anything but "<n>/<period>", e.g. "20/minute"
         return value
+
+    @model_validator(mode="after")
+    def _default_database(self) -> Settings:
+        """Unset POSTGRES_DB: `fastapi_service_core` for `FastAPI Service Core`, never the
+        server's `postgres` maintenance database."""
+        if not self.POSTGRES_DB:
+            self.POSTGRES_DB = self.project_identifier.replace("-", "_") or "app"
+        return self
 
     @model_validator(mode="after")
     def _read_key_files(self) -> Settings:
@@ -196,6 +213,14 @@ class Settings(BaseSettings):
                 setattr(self, f"{prefix}_PREVIOUS_KEYS", [*previous, *extra])
         return self
 
+    @field_validator("ALLOW_INSECURE_SETTINGS")
+    @classmethod
+    def _check_setting_names(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - set(cls.model_fields))
+        if unknown:
+            raise ValueError(f"not settings: {', '.join(unknown)}")
+        return value
+
     @field_validator("TRUSTED_PROXIES")
     @classmethod
     def _check_cidrs(cls, value: list[str]) -> list[str]:
@@ -206,6 +231,11 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.ENVIRONMENT == "production"
+
+    @property
+    def docs_enabled(self) -> bool:
+        """Whether /docs, /redoc and /openapi.json are served (DOCS_ENABLED, else not in production)."""
+        return not self.is_production if self.DOCS_ENABLED is None else self.DOCS_ENABLED
 
     @property
     def project_identifier(self) -> str:

@@ -43,13 +43,19 @@ def test_spec_defaults() -> None:
     assert settings.POSTGRES_PASSWORD.get_secret_value() == "postgres"
     assert settings.POSTGRES_HOST == "localhost"
     assert settings.POSTGRES_PORT == 5432
-    assert settings.POSTGRES_DB == "postgres"
+    assert settings.POSTGRES_DB == "fastapi_service_core"  # the project's own, not `postgres`
+    assert settings.LOG_LEVEL == "INFO"
     assert settings.JWT_ALGORITHM == "HS256"
     assert settings.ACCESS_TOKEN_EXPIRE_MINUTES == 15
     assert settings.REFRESH_TOKEN_EXPIRE_DAYS == 60
     assert settings.SESSION_EXPIRE_DAYS == 180
     assert settings.ACCESS_TOKEN_SIGNING_KEY.get_secret_value() == PLACEHOLDER_ACCESS_KEY
     assert settings.REFRESH_TOKEN_SIGNING_KEY.get_secret_value() == PLACEHOLDER_REFRESH_KEY
+
+
+def test_database_defaults_to_the_project_identifier() -> None:
+    assert bare(PROJECT_NAME="My Shop API").POSTGRES_DB == "my_shop_api"
+    assert bare(PROJECT_NAME="My Shop API", POSTGRES_DB="shop").POSTGRES_DB == "shop"
 
 
 def test_project_identifiers() -> None:

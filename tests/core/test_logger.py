@@ -7,6 +7,8 @@ import inspect
 import json
 import logging
 import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -32,6 +34,7 @@ from app.core.logger import (
     user_id_ctx,
 )
 from app.core.logger.pipeline import _pipeline
+from app.core.logger.slots import worker_slot
 
 SPEC_FIELDS = {"timestamp", "message", "level", "logger", "module", "function", "line"}
 
@@ -349,9 +352,35 @@ def test_several_workers_write_one_file_set_each(
     get_logger("app.tests.workers").error("worker_event")
     stop_logger()
 
-    assert len(marked(directory / f"app.{os.getpid()}.json", "worker_event")) == 1
-    assert len(marked(directory / f"error.{os.getpid()}.json", "worker_event")) == 1
+    slot = worker_slot(directory)
+    assert len(marked(directory / f"app.{slot}.json", "worker_event")) == 1
+    assert len(marked(directory / f"error.{slot}.json", "worker_event")) == 1
     assert not (directory / "app.json").exists()
+
+
+SLOT_PROBE = "import sys; from pathlib import Path; from app.core.logger.slots import worker_slot; print(worker_slot(Path(sys.argv[1])))"
+
+
+def test_worker_slots_are_distinct_while_held_and_reused_after_exit(tmp_path: Path) -> None:
+    """Log files are named by slot, not PID: a restarted worker writes the same files."""
+    repo = Path(__file__).resolve().parents[2]
+
+    def slot_of_a_new_process() -> int:
+        result = subprocess.run(
+            [sys.executable, "-c", SLOT_PROBE, str(tmp_path)],
+            env={**os.environ, "PYTHONPATH": str(repo)},
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        )
+        return int(result.stdout)
+
+    ours = worker_slot(tmp_path)
+    assert worker_slot(tmp_path) == ours  # claimed once per process
+    first = slot_of_a_new_process()
+    assert first != ours
+    assert slot_of_a_new_process() == first  # the exited process's slot is free again
 
 
 async def test_every_line_of_a_request_carries_its_response_request_id(

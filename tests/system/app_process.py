@@ -10,12 +10,15 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
+from redis import Redis
 
-from tests.conftest import TEST_SIGNING_KEYS
+from tests.conftest import TEST_REDIS_URL, TEST_SIGNING_KEYS
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -27,10 +30,54 @@ def free_port() -> int:
         return port
 
 
+def stop_process(process: subprocess.Popen[bytes] | None, timeout: float = 15.0) -> None:
+    """SIGTERM, then SIGKILL after `timeout` s: nothing a test started is left running."""
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@contextmanager
+def two_workers_on_test_redis(
+    tmp_path: Path, database_overrides: dict[str, Any], *, module: str = "app", **env: str
+) -> Iterator[AppProcess]:
+    """`WORKERS=2 python -m <module>` sharing the test Redis (flushed before and after),
+    once both workers serve; skipped when that Redis does not answer."""
+    redis = Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=1.0)
+    try:
+        redis.flushdb()
+    except OSError:
+        pytest.skip(f"Redis at {TEST_REDIS_URL} is not available")
+    app = AppProcess(
+        tmp_path, database_overrides, module=module, WORKERS="2", REDIS_URL=TEST_REDIS_URL, **env
+    )
+    try:
+        app.start(timeout=90)
+        app.wait_for_workers(2)
+        yield app
+    finally:
+        app.stop()
+        redis.flushdb()
+        redis.close()
+
+
 class AppProcess:
     """One `python -m app` (with its workers), its URL and its log directory."""
 
-    def __init__(self, tmp_path: Path, database_overrides: dict[str, Any], **env: str) -> None:
+    def __init__(
+        self,
+        tmp_path: Path,
+        database_overrides: dict[str, Any],
+        *,
+        module: str = "app",
+        **env: str,
+    ) -> None:
+        self.module = module  # what `python -m` runs
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_dir = tmp_path / "logs"
@@ -55,7 +102,7 @@ class AppProcess:
         self.stderr_path.parent.mkdir(parents=True, exist_ok=True)
         with self.stderr_path.open("wb") as stderr:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "app"],
+                [sys.executable, "-m", self.module],
                 cwd=REPO,
                 env=self.env,
                 stdout=subprocess.DEVNULL,
@@ -86,14 +133,7 @@ class AppProcess:
 
     def stop(self) -> None:
         """Make sure nothing is left running (the tests' own SIGTERM usually did it)."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process)
 
     def stderr(self) -> str:
         return self.stderr_path.read_text(errors="replace")

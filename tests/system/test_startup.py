@@ -1,78 +1,53 @@
-"""`python -m app` failing to start: each cause its own exit code and a one-line message."""
+"""What `python -m app` says when it starts, once per start, and the files it leaves."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from app.__main__ import ExitCode
+from app.core.audit import audit
+from app.core.config import Settings
 from tests.conftest import TEST_SIGNING_KEYS
-from tests.system.app_process import REPO, free_port
+from tests.system.app_process import AppProcess
 
 pytestmark = pytest.mark.slow
 
 
-def _run_app(tmp_path: Path, database_overrides: dict[str, Any], **env: str) -> tuple[int, str]:
-    environment = {
-        **os.environ,
-        "ENVIRONMENT": "test",
-        "HOST": "127.0.0.1",
-        "LOG_DIR": str(tmp_path / "logs"),
-        "LOG_LEVEL": "INFO",
-        **TEST_SIGNING_KEYS,
-        **{name: str(value) for name, value in database_overrides.items()},
-        **env,
-    }
-    result = subprocess.run(
-        [sys.executable, "-m", "app"],
-        cwd=REPO,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    return result.returncode, result.stderr
+def _serve_once(tmp_path: Path, database_overrides: dict[str, Any]) -> AppProcess:
+    app = AppProcess(tmp_path, database_overrides, WORKERS="2")
+    try:
+        app.start(timeout=90)
+        app.wait_for_workers(2, timeout=90)
+    finally:
+        app.stop()
+    return app
 
 
-def test_a_taken_port_exits_with_its_own_code_before_touching_the_database(
+def test_two_workers_warn_once_say_where_they_serve_and_reuse_their_log_files(
     tmp_path: Path, database_overrides: dict[str, Any]
 ) -> None:
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        code, stderr = _run_app(tmp_path, database_overrides, PORT=str(port))
-    assert code == ExitCode.PORT_UNAVAILABLE, stderr
-    last_line = stderr.strip().splitlines()[-1]
-    assert f"127.0.0.1:{port}" in last_line
-    assert "in use" in last_line
-    # Found before the migrations ran (alembic logs when it starts).
-    assert "alembic" not in stderr
+    expected = audit(
+        Settings(_env_file=None, ENVIRONMENT="test", **TEST_SIGNING_KEYS, **database_overrides)
+    ).warned
+    assert expected  # the test settings keep CORS '*' with credentials, at least
+    app = _serve_once(tmp_path, database_overrides)
+    records = list(app.log_records())
+    warned = Counter(r["extra"]["variable"] for r in records if r["message"] == "insecure_setting")
+    assert warned == Counter(finding.variable for finding in expected)
+    urls = [r["extra"] for r in records if r["message"] == "service_urls"]
+    assert urls == [
+        {
+            "api": f"{app.url}/api",
+            "health": f"{app.url}/health",
+            "docs": f"{app.url}/docs",
+            "metrics": f"{app.url}/metrics",
+        }
+    ]
+    files = sorted(path.name for path in app.log_dir.glob("*.json"))
+    assert files == ["app.0.json", "app.1.json", "app.2.json"]  # supervisor and two workers
 
-
-def test_an_unreachable_database_exits_with_its_own_code(
-    tmp_path: Path, database_overrides: dict[str, Any]
-) -> None:
-    code, stderr = _run_app(
-        tmp_path,
-        database_overrides,
-        PORT=str(free_port()),
-        POSTGRES_HOST="127.0.0.1",
-        POSTGRES_PORT=str(free_port()),
-    )
-    assert code == ExitCode.DATABASE_UNAVAILABLE, stderr
-    assert "database unavailable" in stderr.strip().splitlines()[-1]
-
-
-def test_exit_codes_are_distinct() -> None:
-    codes = [code.value for code in ExitCode]
-    assert len(set(codes)) == len(codes)
-    assert 0 not in codes
-    assert 1 not in codes  # 1 stays "crashed": a traceback
+    _serve_once(tmp_path, database_overrides)
+    assert sorted(path.name for path in app.log_dir.glob("*.json")) == files

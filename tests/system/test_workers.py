@@ -15,10 +15,8 @@ from typing import Any
 
 import httpx
 import pytest
-from redis import Redis
 
-from tests.conftest import TEST_REDIS_URL
-from tests.system.app_process import AppProcess
+from tests.system.app_process import AppProcess, two_workers_on_test_redis
 
 pytestmark = pytest.mark.slow
 
@@ -31,26 +29,12 @@ def two_workers(
     tmp_path_factory: pytest.TempPathFactory, database_overrides: dict[str, Any]
 ) -> Iterator[AppProcess]:
     """One `WORKERS=2 python -m app` for the module (starting two workers takes a while)."""
-    redis = Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=1.0)
-    try:
-        redis.flushdb()
-    except OSError:
-        pytest.skip(f"Redis at {TEST_REDIS_URL} is not available")
-    app = AppProcess(
+    with two_workers_on_test_redis(
         tmp_path_factory.mktemp("two-workers"),
         database_overrides,
-        WORKERS="2",
-        REDIS_URL=TEST_REDIS_URL,
         RATE_LIMIT_LOGIN_PER_IP=f"{LOGIN_LIMIT}/minute",
-    )
-    try:
-        app.start(timeout=90)
-        app.wait_for_workers(2)
+    ) as app:
         yield app
-    finally:
-        app.stop()
-        redis.flushdb()
-        redis.close()
 
 
 def _counter(exposition: str, name: str, **labels: str) -> float:

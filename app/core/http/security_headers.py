@@ -6,8 +6,8 @@ no sources; an API response opened in a browser can run nothing) and
 `Cross-Origin-Opener-Policy: same-origin`. A header the endpoint already set is kept.
 
 The docs pages (/docs, /redoc, the OAuth2 redirect) are HTML that loads Swagger UI or
-ReDoc from cdn.jsdelivr.net and runs one small inline script. They get a CSP allowing
-exactly that: the inline scripts are allowed by their SHA-256 (computed from the page
+ReDoc from this service (`app.core.http.docs`) and runs one small inline script. They get
+a CSP naming no other host: the inline scripts are allowed by their SHA-256 (computed from the page
 actually sent, so it follows FastAPI's template and any root_path), never by
 'unsafe-inline'; ReDoc's search worker needs `worker-src blob:`. Their COOP is left out
 so Swagger UI's OAuth2 popup can still reach its opener.
@@ -26,10 +26,11 @@ HSTS_MAX_AGE_SECONDS = 31_536_000  # one year
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 DOCS_CSP_TEMPLATE = (
     "default-src 'none'; "
-    "script-src 'self' https://cdn.jsdelivr.net {script_hashes}; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
-    "font-src 'self' data: https://fonts.gstatic.com; "
-    "img-src 'self' data: https:; "
+    "script-src 'self' {script_hashes}; "
+    # ReDoc and Swagger UI set style attributes and inject <style> elements at run time.
+    "style-src 'self' 'unsafe-inline'; "
+    "font-src 'self' data:; "
+    "img-src 'self' data:; "
     "connect-src 'self'; "
     "worker-src 'self' blob:; "
     "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"

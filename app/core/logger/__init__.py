@@ -21,10 +21,11 @@ open the new ones (the root handler is never duplicated). `stop_logger()` flushe
 queued record and closes the files; it is safe to call twice, and a record logged after
 it restarts the listener lazily rather than being lost. An atexit hook flushes at exit.
 
-Several workers: each worker writes its own file set, `app.<pid>.json` and
-`error.<pid>.json`, whenever WORKERS > 1 or PROMETHEUS_MULTIPROC_DIR is set. Rotation
-renames files, and two processes rotating one file lose or interleave records; with one
-writer per file no cross-process lock is needed.
+Several workers: each process writes its own file set, `app.<n>.json` and
+`error.<n>.json`, whenever WORKERS > 1 or PROMETHEUS_MULTIPROC_DIR is set; `n` is the
+lowest slot free in LOG_DIR (`slots.py`), so restarts reuse the same files instead of
+piling up one set per PID. Rotation renames files, and two processes rotating one file
+lose or interleave records; with one writer per file no cross-process lock is needed.
 
 Safety: fields of `extra` (nested too) named like password, token, secret, authorization,
 cookie, api key or credential are replaced by "[REDACTED]", and Bearer/Basic

@@ -26,6 +26,7 @@ from app.core.logger.formatting import (
     _Pending,
 )
 from app.core.logger.handlers import _LineHandler, _LogFileHandler, _StderrHandler
+from app.core.logger.slots import worker_slot
 
 if TYPE_CHECKING:
     from app.core.config import Settings
@@ -192,7 +193,10 @@ class LogConfig:
         )
 
     def file_path(self, stem: str) -> Path:
-        name = f"{stem}.{os.getpid()}.json" if self.per_process_files else f"{stem}.json"
+        if self.per_process_files:
+            name = f"{stem}.{worker_slot(self.directory)}.json"
+        else:
+            name = f"{stem}.json"
         return self.directory / name
 
     def build_handlers(self) -> tuple[logging.Handler, ...]:

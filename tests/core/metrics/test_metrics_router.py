@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 import subprocess
 from collections.abc import Callable
 from typing import Any
@@ -12,6 +11,8 @@ import httpx
 import pytest
 from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.parser import text_string_to_metric_families
+
+from tests.deploy.binaries import installed
 
 SPEC_METRICS = {
     "app_requests",
@@ -92,16 +93,14 @@ async def test_a_configured_token_is_required(make_client: Callable[..., Any], p
         assert "app_requests_total" in allowed.text
 
 
-@pytest.mark.skipif(
-    shutil.which("promtool") is None, reason="promtool (Debian package prometheus) is not installed"
-)
 async def test_output_passes_promtool(client: httpx.AsyncClient) -> None:
+    promtool = installed("promtool")
     await client.get("/health")
     await client.get("/no/such/path")
     body = (await client.get("/metrics")).content
     result = await asyncio.to_thread(
         subprocess.run,
-        ["promtool", "check", "metrics"],
+        [promtool, "check", "metrics"],
         input=body,
         capture_output=True,
         timeout=30,

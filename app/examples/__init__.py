@@ -1,0 +1,1 @@
+"""Example code the README shows verbatim and the tests call; not mounted by the service."""
