@@ -39,6 +39,10 @@ class ExitCode(enum.IntEnum):
 
 
 def _fail(code: ExitCode, message: str) -> int:
+    """Print the cause as the last line of stderr (the log lines queued before it first)."""
+    from app.core.logger import stop_logger
+
+    stop_logger()
     print(message.replace("\n", " "), file=sys.stderr)
     return int(code)
 

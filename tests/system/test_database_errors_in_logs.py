@@ -47,8 +47,8 @@ async def test_a_database_error_logs_neither_the_password_hash_nor_the_email(
         app = start_app(
             ENVIRONMENT=environment,
             LOG_LEVEL="DEBUG",
-            RATE_LIMIT_ENABLED="false",
             CORS_ALLOW_ORIGINS='["https://app.example.com"]',
+            ALLOW_INSECURE_SETTINGS="POSTGRES_PASSWORD",  # the test database's own
         )
         async with httpx.AsyncClient(base_url=app.url) as client:
             response = await client.post(
