@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import signal
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from datetime import timedelta
 from types import FrameType
 from typing import Any
 
@@ -15,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from app.api import api_router
+from app.auth.session_purge import purge_dead_sessions_periodically
 from app.core import (
     Settings,
     add_middlewares,
@@ -100,6 +103,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     tasks = global_background_tasks(
         engine, system_metrics_interval=settings.SYSTEM_METRICS_INTERVAL_SECONDS
     )
+    tasks.append(
+        asyncio.create_task(
+            purge_dead_sessions_periodically(
+                app.state.sessionmaker,
+                timedelta(days=settings.SESSION_PURGE_RETENTION_DAYS),
+                settings.SESSION_PURGE_INTERVAL_SECONDS,
+            ),
+            name="purge_dead_sessions",
+        )
+    )
     logger.info("startup_complete", extra={"environment": settings.ENVIRONMENT})
     try:
         with _draining_on_termination(app):
@@ -137,9 +150,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     add_offline_docs(app)
     app.state.settings = settings
     app.state.password_security = PasswordSecurity.from_settings(settings)
-    app.state.jwt_service = JWTService.from_settings(
-        settings, token_hasher=app.state.password_security
-    )
+    app.state.jwt_service = JWTService.from_settings(settings)
     add_middlewares(app, settings)
     register_exception_handlers(app)
     # A database lost at any step of a request is a 503, not a 500.

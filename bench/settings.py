@@ -44,6 +44,9 @@ BENCH_ENV: dict[str, str] = {
     "RATE_LIMIT_LOGIN_PER_IP": UNLIMITED,
     "RATE_LIMIT_LOGIN_PER_EMAIL": UNLIMITED,
     "RATE_LIMIT_REGISTER_PER_IP": UNLIMITED,
+    "RATE_LIMIT_REFRESH_PER_IP": UNLIMITED,
+    "RATE_LIMIT_REFRESH_PER_SESSION": UNLIMITED,
+    "RATE_LIMIT_PASSWORD_PER_IP": UNLIMITED,
     "WORKERS": "1",
     "HOST": "127.0.0.1",
     # The docs routes stay, as in the figures so far ("endpoint behind core routes").

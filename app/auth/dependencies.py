@@ -42,6 +42,7 @@ def auth_config(settings: Settings) -> AuthConfig:
     return AuthConfig(
         session_lifetime=settings.session_default_timedelta,
         refresh_reuse_grace=timedelta(seconds=settings.REFRESH_REUSE_GRACE_SECONDS),
+        max_sessions_per_user=settings.MAX_SESSIONS_PER_USER,
     )
 
 

@@ -2,7 +2,7 @@
 
 A session is one login on one device. Every token carries its id (`sid`), so revoking
 the row ends the session's access tokens at once and its refresh token for good. Only
-an Argon2 hash of the current refresh token is stored; the hash of the one it replaced
+a SHA-256 digest of the current refresh token is stored; the digest of the one it replaced
 and the rotation time are kept to tell a benign race (within the grace period) from reuse.
 """
 

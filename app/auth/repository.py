@@ -10,12 +10,14 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy import exc as sa_exc
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth.models import User, UserSession
+from app.auth.session_cursor import SessionCursor
 from app.core.http.schemas import SessionDeviceInfo
 from app.db.postgres.errors import translated_errors
 
@@ -52,6 +54,29 @@ class UserRepository:
         async with translated_errors():
             result = await self._db.execute(select(User).where(User.email == email))
         return result.scalar_one_or_none()
+
+    async def end_read(self) -> None:
+        """End the unit of work's transaction so its connection goes back to the pool.
+
+        Called after reading and before waiting for an Argon2 thread: a request queued
+        for the hash pool must not hold a pooled connection (or an open transaction)
+        that other requests are waiting for. Loaded objects stay usable; the next
+        statement begins a new transaction. Nothing has been written at that point, so
+        the commit only ends the read.
+        """
+        async with translated_errors():
+            await self._db.commit()
+
+    async def replace_password_hash(self, user_id: uuid.UUID, password_hash: str) -> None:
+        """Store a new password hash for the user (a plain UPDATE of its row)."""
+        statement = (
+            update(User)
+            .where(User.id == user_id)
+            .values(password_hash=password_hash)
+            .execution_options(synchronize_session=False)
+        )
+        async with translated_errors():
+            await self._db.execute(statement)
 
     async def set_password_hash(self, user: User, password_hash: str) -> None:
         user.password_hash = password_hash
@@ -107,81 +132,125 @@ class SessionRepository:
             result = await self._db.execute(query)
         return result.scalar_one_or_none()
 
-    async def list_active(self, user_id: uuid.UUID, now: datetime) -> list[UserSession]:
-        query = (
-            select(UserSession)
+    async def list_active(
+        self,
+        user_id: uuid.UUID,
+        now: datetime,
+        *,
+        limit: int,
+        after: SessionCursor | None = None,
+    ) -> list[UserSession]:
+        """Up to `limit` live sessions, most recently used first, starting after `after`."""
+        query = select(UserSession).where(
+            UserSession.user_id == user_id,
+            UserSession.revoked_at.is_(None),
+            UserSession.expires_at > now,
+        )
+        if after is not None:
+            query = query.where(
+                or_(
+                    UserSession.last_used_at < after.last_used_at,
+                    and_(
+                        UserSession.last_used_at == after.last_used_at,
+                        UserSession.id > after.session_id,
+                    ),
+                )
+            )
+        query = query.order_by(UserSession.last_used_at.desc(), UserSession.id).limit(limit)
+        async with translated_errors():
+            result = await self._db.execute(query)
+        return list(result.scalars())
+
+    async def revoke_beyond_cap(self, user_id: uuid.UUID, now: datetime, *, cap: int) -> int:
+        """Revoke the user's oldest live sessions so that at most `cap` remain; how many."""
+        surplus = (
+            select(UserSession.id)
             .where(
                 UserSession.user_id == user_id,
                 UserSession.revoked_at.is_(None),
                 UserSession.expires_at > now,
             )
-            .order_by(UserSession.last_used_at.desc(), UserSession.id)
+            .order_by(UserSession.created_at.desc(), UserSession.id.desc())
+            .offset(cap)
+            .scalar_subquery()
+        )
+        return len(await self._revoke_where(now, UserSession.id.in_(surplus)))
+
+    async def get_with_user_for_update(self, session_id: uuid.UUID) -> UserSession | None:
+        """The session and its user, its row locked until the request's transaction ends.
+
+        Refreshes of one session serialise here: the second waits for the first to
+        commit, then reads the rotated hash. Only the session row is locked (`of=`),
+        so the user row stays free for everyone else.
+        """
+        query = (
+            select(UserSession)
+            .options(joinedload(UserSession.user, innerjoin=True))
+            .where(UserSession.id == session_id)
+            .with_for_update(of=UserSession)
         )
         async with translated_errors():
             result = await self._db.execute(query)
-        return list(result.scalars())
+        return result.scalar_one_or_none()
 
     async def rotate_refresh_hash(
-        self, session_id: uuid.UUID, *, expected_hash: str, new_hash: str, now: datetime
-    ) -> bool:
-        """Swap the refresh-token hash only if it is still `expected_hash` (compare-and-set).
-
-        The conditional UPDATE is the atomic step: of two refreshes racing with the same
-        token, the second waits for the first one's row lock, then finds the hash changed
-        and updates nothing. False means the token was rotated meanwhile, or the session
-        was revoked or expired.
-        """
-        statement = (
-            update(UserSession)
-            .where(
-                UserSession.id == session_id,
-                UserSession.refresh_token_hash == expected_hash,
-                UserSession.revoked_at.is_(None),
-                UserSession.expires_at > now,
-            )
-            .values(
-                refresh_token_hash=new_hash,
-                previous_refresh_token_hash=expected_hash,
-                rotated_at=now,
-                last_used_at=now,
-            )
-            .returning(UserSession.id)
-            .execution_options(synchronize_session=False)
-        )
+        self, session: UserSession, *, new_hash: str, now: datetime
+    ) -> None:
+        """Replace the refresh-token hash of a session locked by `get_with_user_for_update`."""
+        session.previous_refresh_token_hash = session.refresh_token_hash
+        session.refresh_token_hash = new_hash
+        session.rotated_at = now
+        session.last_used_at = now
         async with translated_errors():
-            result = await self._db.execute(statement)
-        return result.scalar_one_or_none() is not None
+            await self._db.flush()
 
     async def revoke(
         self, session_id: uuid.UUID, now: datetime, *, user_id: uuid.UUID | None = None
     ) -> bool:
         """Revoke a live session (of `user_id`, when given); False if there was none."""
-        conditions = [UserSession.id == session_id, UserSession.revoked_at.is_(None)]
+        conditions = [UserSession.id == session_id]
         if user_id is not None:
             conditions.append(UserSession.user_id == user_id)
+        return bool(await self._revoke_where(now, *conditions))
+
+    async def revoke_all_of_user(
+        self, user_id: uuid.UUID, now: datetime, *, keep: uuid.UUID | None = None
+    ) -> int:
+        """Revoke every live session of the user (but `keep`); how many were revoked."""
+        conditions = [UserSession.user_id == user_id]
+        if keep is not None:
+            conditions.append(UserSession.id != keep)
+        return len(await self._revoke_where(now, *conditions))
+
+    async def _revoke_where(
+        self, now: datetime, *conditions: ColumnElement[bool]
+    ) -> list[uuid.UUID]:
+        """Revoke the unrevoked sessions matching `conditions`; their ids.
+
+        Every revocation is this one plain UPDATE of `revoked_at`, so whatever watches
+        the column (a trigger, a cache) sees them all alike.
+        """
         statement = (
             update(UserSession)
-            .where(*conditions)
+            .where(UserSession.revoked_at.is_(None), *conditions)
             .values(revoked_at=now)
             .returning(UserSession.id)
             .execution_options(synchronize_session=False)
         )
         async with translated_errors():
             result = await self._db.execute(statement)
-        return result.scalar_one_or_none() is not None
+        return list(result.scalars())
 
-    async def revoke_outside_request(self, session_id: uuid.UUID, now: datetime) -> None:
-        """Revoke in a transaction of its own, committed at once.
+    async def revoke_and_commit(self, session_id: uuid.UUID, now: datetime) -> None:
+        """Revoke and commit the request's transaction now, before the caller answers 401.
 
-        Reuse detection answers 401, which rolls the request's unit of work back; the
-        revocation must survive that, so it does not ride on the request's transaction.
+        The 401 that follows rolls the unit of work back; committing first makes the
+        revocation survive it, on the connection that already holds the row lock,
+        instead of a second connection that would wait for that lock.
         """
-        async with (
-            translated_errors(),
-            AsyncSession(self._db.bind, expire_on_commit=False) as own,
-            own.begin(),
-        ):
-            await SessionRepository(own).revoke(session_id, now)
+        await self.revoke(session_id, now)
+        async with translated_errors():
+            await self._db.commit()
 
     async def touch(self, session_id: uuid.UUID, now: datetime, *, every: timedelta) -> None:
         """Record activity, at most once per `every`, so reads rarely cost a write."""

@@ -1,4 +1,5 @@
-"""`/api/auth`: register, login, refresh, logout, me, sessions and an authenticated WebSocket.
+"""`/api/auth`: register, login, refresh, logout (one or all sessions), password change, me,
+sessions and an authenticated WebSocket.
 
 Handlers only parse, call `AuthService` and wrap the result in the success envelope.
 Every response of these routes, errors included, carries `Cache-Control: no-store`:
@@ -8,9 +9,9 @@ tokens and account data must not be kept by browsers or shared caches.
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response, WebSocket, WebSocketDisconnect, status
+from fastapi import APIRouter, Query, Response, WebSocket, WebSocketDisconnect, status
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.datastructures import MutableHeaders
@@ -24,6 +25,7 @@ from app.auth.dependencies import (
 )
 from app.auth.schemas import (
     LoginRequest,
+    PasswordChangeRequest,
     RefreshRequest,
     RegisterRequest,
     SessionRead,
@@ -103,7 +105,10 @@ async def login(
     "/refresh",
     summary="Rotate the refresh token of a session",
     response_model=SuccessEnvelope[TokenPair],
-    responses={401: {"description": "Invalid, reused, expired or revoked refresh token"}},
+    responses={
+        401: {"description": "Invalid, reused, expired or revoked refresh token"},
+        429: {"description": "Too many refreshes from this address or of this session"},
+    },
 )
 async def refresh(
     data: RefreshRequest, service: AuthServiceDep, responses: ResponseFactoryDep
@@ -122,6 +127,34 @@ async def logout(current: CurrentSessionDep, service: AuthServiceDep) -> Respons
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
+@auth_router.post(
+    "/logout-all",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Revoke every session of the current user, this one included",
+    responses=UNAUTHENTICATED,
+)
+async def logout_all(current: CurrentSessionDep, service: AuthServiceDep) -> Response:
+    await service.logout_all(current)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@auth_router.post(
+    "/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Change the current user's password; its other sessions are revoked",
+    responses={
+        **UNAUTHENTICATED,
+        422: {"description": "Wrong current password, or the new one fails the policy"},
+        429: {"description": "Too many password changes from this address"},
+    },
+)
+async def change_password(
+    data: PasswordChangeRequest, current: CurrentSessionDep, service: AuthServiceDep
+) -> Response:
+    await service.change_password(current, data=data)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
 @auth_router.get(
     "/me",
     summary="The current user",
@@ -132,16 +165,29 @@ async def me(current: CurrentSessionDep, responses: ResponseFactoryDep) -> JSONR
     return responses.success(UserRead.model_validate(current.user, from_attributes=True))
 
 
+SESSIONS_PAGE_MAX = 100
+
+
 @auth_router.get(
     "/sessions",
-    summary="The current user's active sessions",
+    summary="The current user's active sessions, a page at a time",
+    description=(
+        "Most recently used first. `limit` sessions per page (default 20, at most "
+        f"{SESSIONS_PAGE_MAX}); when more remain, `meta.next_cursor` is the `cursor` of the "
+        "next page (null on the last page)."
+    ),
     response_model=SuccessEnvelope[list[SessionRead]],
     responses=UNAUTHENTICATED,
 )
 async def list_sessions(
-    current: CurrentSessionDep, service: AuthServiceDep, responses: ResponseFactoryDep
+    current: CurrentSessionDep,
+    service: AuthServiceDep,
+    responses: ResponseFactoryDep,
+    limit: Annotated[int, Query(ge=1, le=SESSIONS_PAGE_MAX)] = 20,
+    cursor: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
 ) -> JSONResponse:
-    return responses.success(await service.list_sessions(current))
+    sessions, next_cursor = await service.list_sessions(current, limit=limit, cursor=cursor)
+    return responses.success(sessions, meta_extensions={"next_cursor": next_cursor})
 
 
 @auth_router.delete(

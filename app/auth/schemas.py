@@ -45,6 +45,11 @@ class LoginRequest(BaseDTO):
     password: str
 
 
+class PasswordChangeRequest(BaseDTO):
+    current_password: str
+    new_password: str = Field(examples=["another horse battery staple"])
+
+
 class RefreshRequest(BaseDTO):
     refresh_token: str = Field(min_length=1, max_length=TOKEN_MAX_LENGTH)
 

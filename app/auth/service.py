@@ -6,11 +6,15 @@ Decisions worth knowing:
   is still verified against `PasswordSecurity.dummy_hash`, so it costs what a wrong
   password costs; an over-long password is refused before any hashing (the refusal does
   not depend on the account, so its speed tells nothing).
-- Refresh rotation is a compare-and-set on the stored hash (see
-  `SessionRepository.rotate_refresh_hash`). A token that no longer matches is reuse:
-  the session is revoked. Within REFRESH_REUSE_GRACE_SECONDS of a rotation, the token
+- Refresh locks the session row first (`SELECT ... FOR UPDATE` in the request's
+  transaction), so refreshes of one session take turns. A token that no longer
+  matches is reuse: the session is revoked and that revocation committed before the
+  401, on the same connection. Within REFRESH_REUSE_GRACE_SECONDS of a rotation, the token
   just replaced (or a refresh that lost the race to it) is refused without revoking,
   so two tabs refreshing at once do not log each other out.
+- Log lines about a user carry `user_id` at the top level: the service puts it in the
+  request's logging context once the user is known (login, refresh), and the log
+  formatter lifts a `user_id` given in `extra` there too.
 - Roles are read from the database on each request, not trusted from the token, so a
   role removed takes effect at once.
 """
@@ -29,11 +33,19 @@ from fastapi.exceptions import RequestValidationError
 from app.auth.metrics import login_failures, refresh_reuse
 from app.auth.models import User, UserSession
 from app.auth.repository import EmailAlreadyRegisteredError, SessionRepository, UserRepository
-from app.auth.schemas import LoginRequest, RefreshRequest, RegisterRequest, SessionRead, TokenPair
+from app.auth.schemas import (
+    LoginRequest,
+    PasswordChangeRequest,
+    RefreshRequest,
+    RegisterRequest,
+    SessionRead,
+    TokenPair,
+)
+from app.auth.session_cursor import InvalidCursorError, SessionCursor
 from app.core.decorators import require_dto
 from app.core.exceptions import AuthenticationError, ConflictError, NotFoundError
 from app.core.http.schemas import SessionDeviceInfo
-from app.core.logger import get_logger
+from app.core.logger import get_logger, user_id_ctx
 from app.core.security import (
     JWTService,
     PasswordPolicyError,
@@ -41,12 +53,14 @@ from app.core.security import (
     TokenClaims,
     TokenError,
 )
+from app.core.security.token_digest import refresh_token_digest, refresh_token_matches
 
 logger = get_logger("app.auth.service")
 
 INVALID_CREDENTIALS = "invalid email or password"
 INVALID_TOKEN = "invalid or expired token"  # noqa: S105  (an error message)
 SESSION_ENDED = "session expired or revoked"
+WRONG_CURRENT_PASSWORD = "current password is incorrect"  # noqa: S105  (an error message)
 REFRESH_REUSED = "refresh token was already used; the session has been revoked"
 REFRESH_SUPERSEDED = "refresh token was just rotated; use the newer one"
 
@@ -59,6 +73,8 @@ class AuthConfig:
     refresh_reuse_grace: timedelta = timedelta(0)
     # last_used_at is written at most this often per session.
     activity_resolution: timedelta = timedelta(seconds=60)
+    # A login beyond this many live sessions of its user revokes the oldest ones.
+    max_sessions_per_user: int = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,9 +138,11 @@ class AuthService:
         if len(data.password) > self._passwords.max_length:
             self._login_failed(data.email, "password_too_long")
         user = await self._users.get_by_email(data.email)
+        await self._users.end_read()  # no pooled connection held while Argon2 waits
         if user is None:
             await self._passwords.verify_password_async(data.password, self._passwords.dummy_hash)
             self._login_failed(data.email, "unknown_email")
+        _attribute_request_to(user.id)
         if not await self._passwords.verify_password_async(data.password, user.password_hash):
             self._login_failed(data.email, "wrong_password", user.id)
         if not user.is_active:
@@ -136,7 +154,7 @@ class AuthService:
 
         now = self._now()
         session_id = uuid.uuid4()
-        pair, refresh_hash = await self._issue(user, session_id)
+        pair, refresh_hash = self._issue(user, session_id)
         await self._sessions.add(
             session_id=session_id,
             user_id=user.id,
@@ -145,6 +163,14 @@ class AuthService:
             now=now,
             expires_at=now + self._config.session_lifetime,
         )
+        evicted = await self._sessions.revoke_beyond_cap(
+            user.id, now, cap=self._config.max_sessions_per_user
+        )
+        if evicted:
+            logger.info(
+                "sessions_revoked",
+                extra={"user_id": str(user.id), "count": evicted, "reason": "session_cap"},
+            )
         logger.info(
             "login_succeeded",
             extra={
@@ -157,27 +183,28 @@ class AuthService:
 
     @require_dto(RefreshRequest)
     async def refresh(self, data: RefreshRequest) -> TokenPair:
-        """Exchange a refresh token for a new pair on the same session (rotation)."""
+        """Exchange a refresh token for a new pair on the same session (rotation).
+
+        The session row is locked first, in the request's own transaction: concurrent
+        refreshes of one session take turns, and each sees the hash the previous one
+        committed. Of several presenting the same token, the first rotates and every
+        later one finds a stale token (reuse, or a benign race within the grace period).
+        """
         claims = _decoded(self._tokens.decode_refresh_token, data.refresh_token)
-        session = await self._sessions.get_with_user(_uuid(claims["sid"]))
+        session = await self._sessions.get_with_user_for_update(_uuid(claims["sid"]))
         if session is None or str(session.user_id) != claims["sub"]:
             raise AuthenticationError(detail=INVALID_TOKEN)
+        _attribute_request_to(session.user_id)
         now = self._now()
         self._require_live(session, now)
 
         presented = data.refresh_token
-        if not await self._passwords.verify_token_hash_async(presented, session.refresh_token_hash):
-            if await self._is_recent_predecessor(session, presented, now):
+        if not refresh_token_matches(presented, session.refresh_token_hash):
+            if self._is_recent_predecessor(session, presented, now):
                 self._refresh_superseded(session)
             await self._reuse_detected(session, now)
-        pair, new_hash = await self._issue(session.user, session.id)
-        rotated = await self._sessions.rotate_refresh_hash(
-            session.id, expected_hash=session.refresh_token_hash, new_hash=new_hash, now=now
-        )
-        if not rotated:  # another refresh with this token won the race
-            if self._config.refresh_reuse_grace > timedelta(0):
-                self._refresh_superseded(session)
-            await self._reuse_detected(session, now)
+        pair, new_hash = self._issue(session.user, session.id)
+        await self._sessions.rotate_refresh_hash(session, new_hash=new_hash, now=now)
         logger.info(
             "session_refreshed",
             extra={"user_id": str(session.user_id), "session_id": str(session.id)},
@@ -207,10 +234,63 @@ class AuthService:
             },
         )
 
-    async def list_sessions(self, current: CurrentSession) -> list[SessionRead]:
-        """The caller's live sessions, most recently used first."""
-        sessions = await self._sessions.list_active(current.user.id, self._now())
-        return [
+    async def logout_all(self, current: CurrentSession) -> None:
+        """Revoke every session of the caller, this one included ("log out everywhere")."""
+        revoked = await self._sessions.revoke_all_of_user(current.user.id, self._now())
+        logger.info(
+            "sessions_revoked",
+            extra={"user_id": str(current.user.id), "count": revoked, "reason": "logout_all"},
+        )
+
+    @require_dto(PasswordChangeRequest)
+    async def change_password(self, current: CurrentSession, data: PasswordChangeRequest) -> None:
+        """Replace the caller's password and revoke its other sessions.
+
+        The current password is required, so a stolen access token alone cannot take
+        the account over. The new one goes through the registration policy.
+        """
+        await self._users.end_read()  # no pooled connection held while Argon2 waits
+        too_long = len(data.current_password) > self._passwords.max_length
+        if too_long or not await self._passwords.verify_password_async(
+            data.current_password, current.user.password_hash
+        ):
+            logger.warning(
+                "password_change_refused",
+                extra={"user_id": str(current.user.id), "reason": "wrong_current_password"},
+            )
+            raise _field_rejected("current_password", "invalid_password", WRONG_CURRENT_PASSWORD)
+        try:
+            self._passwords.check_policy(data.new_password)
+        except PasswordPolicyError as e:
+            raise _password_rejected(e, field="new_password") from None
+        new_hash = await self._passwords.hash_password_async(data.new_password)
+        await self._users.replace_password_hash(current.user.id, new_hash)
+        revoked = await self._sessions.revoke_all_of_user(
+            current.user.id, self._now(), keep=current.session.id
+        )
+        logger.info(
+            "password_changed",
+            extra={"user_id": str(current.user.id), "sessions_revoked": revoked},
+        )
+
+    async def list_sessions(
+        self, current: CurrentSession, *, limit: int, cursor: str | None = None
+    ) -> tuple[list[SessionRead], str | None]:
+        """A page of the caller's live sessions, most recently used first, and the next cursor."""
+        try:
+            after = SessionCursor.decode(cursor) if cursor is not None else None
+        except InvalidCursorError as e:
+            raise _field_rejected("cursor", "invalid_cursor", str(e), where="query") from None
+        rows = await self._sessions.list_active(
+            current.user.id, self._now(), limit=limit + 1, after=after
+        )
+        page = rows[:limit]
+        next_cursor = (
+            SessionCursor(page[-1].last_used_at, page[-1].id).encode()
+            if len(rows) > limit
+            else None
+        )
+        sessions = [
             SessionRead(
                 id=session.id,
                 fingerprint=session.fingerprint,
@@ -219,8 +299,9 @@ class AuthService:
                 last_used_at=session.last_used_at,
                 current=session.id == current.session.id,
             )
-            for session in sessions
+            for session in page
         ]
+        return sessions, next_cursor
 
     async def revoke_session(self, current: CurrentSession, session_id: uuid.UUID) -> None:
         """Revoke one of the caller's sessions; anyone else's is 'not found'."""
@@ -235,12 +316,12 @@ class AuthService:
             },
         )
 
-    async def _issue(self, user: User, session_id: uuid.UUID) -> tuple[TokenPair, str]:
-        """A new token pair for the session, and the hash of its refresh token."""
+    def _issue(self, user: User, session_id: uuid.UUID) -> tuple[TokenPair, str]:
+        """A new token pair for the session, and the digest of its refresh token."""
         user_id, roles, sid = str(user.id), list(user.roles), str(session_id)
         access_token = self._tokens.create_access_token(user_id, roles, sid)
         refresh_token = self._tokens.create_refresh_token(user_id, roles, sid)
-        refresh_hash = await self._passwords.generate_token_hash_async(refresh_token)
+        refresh_hash = refresh_token_digest(refresh_token)
         pair = TokenPair(
             access_token=access_token,
             refresh_token=refresh_token,
@@ -253,16 +334,14 @@ class AuthService:
         if not session.is_active_at(now) or not session.user.is_active:
             raise AuthenticationError(detail=SESSION_ENDED)
 
-    async def _is_recent_predecessor(self, session: UserSession, token: str, now: datetime) -> bool:
+    def _is_recent_predecessor(self, session: UserSession, token: str, now: datetime) -> bool:
         """True for the token replaced by the last rotation, within the grace period."""
         grace = self._config.refresh_reuse_grace
         if grace <= timedelta(0) or session.previous_refresh_token_hash is None:
             return False
         if session.rotated_at is None or now - session.rotated_at > grace:
             return False
-        return await self._passwords.verify_token_hash_async(
-            token, session.previous_refresh_token_hash
-        )
+        return refresh_token_matches(token, session.previous_refresh_token_hash)
 
     def _refresh_superseded(self, session: UserSession) -> NoReturn:
         logger.info(
@@ -272,7 +351,7 @@ class AuthService:
         raise AuthenticationError(detail=REFRESH_SUPERSEDED)
 
     async def _reuse_detected(self, session: UserSession, now: datetime) -> NoReturn:
-        await self._sessions.revoke_outside_request(session.id, now)
+        await self._sessions.revoke_and_commit(session.id, now)
         refresh_reuse.inc()
         logger.warning(
             "refresh_reuse_detected",
@@ -290,6 +369,15 @@ class AuthService:
         raise AuthenticationError(detail=INVALID_CREDENTIALS)
 
 
+def _attribute_request_to(user_id: uuid.UUID) -> None:
+    """Name the user on every later log line of this request, its access line included.
+
+    Set for the rest of the request (which runs in a context of its own) as soon as the
+    request is known to concern this user, as a bearer token does for other routes.
+    """
+    user_id_ctx.set(str(user_id))
+
+
 def _decoded(decode: Callable[[str], TokenClaims], token: str) -> TokenClaims:
     try:
         return decode(token)
@@ -304,8 +392,15 @@ def _uuid(value: str) -> uuid.UUID:
         raise AuthenticationError(detail=INVALID_TOKEN) from e
 
 
-def _password_rejected(error: PasswordPolicyError) -> RequestValidationError:
+def _password_rejected(
+    error: PasswordPolicyError, *, field: str = "password"
+) -> RequestValidationError:
     """A 422 pointing at the password field, in the same shape as schema errors."""
-    return RequestValidationError(
-        [{"type": "password_policy", "loc": ("body", "password"), "msg": str(error)}]
-    )
+    return _field_rejected(field, "password_policy", str(error))
+
+
+def _field_rejected(
+    field: str, kind: str, message: str, *, where: str = "body"
+) -> RequestValidationError:
+    """A 422 pointing at one field, in the same shape as schema errors."""
+    return RequestValidationError([{"type": kind, "loc": (where, field), "msg": message}])

@@ -88,8 +88,4 @@ async def revoke_user_sessions(settings: Settings, email: str) -> int:
         user = await UserRepository(db).get_by_email(address)
         if user is None:
             raise AccountError(f"no user {address}")
-        sessions = SessionRepository(db)
-        live = await sessions.list_active(user.id, now)
-        for session in live:
-            await sessions.revoke(session.id, now)
-    return len(live)
+        return await SessionRepository(db).revoke_all_of_user(user.id, now)

@@ -118,6 +118,11 @@ class Settings(BaseSettings):
     ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(default=15, ge=1)
     REFRESH_TOKEN_EXPIRE_DAYS: int = Field(default=60, ge=1)
     SESSION_EXPIRE_DAYS: int = Field(default=180, ge=1)
+    # Live sessions per user; a login beyond it revokes the user's oldest sessions.
+    MAX_SESSIONS_PER_USER: int = Field(default=20, ge=1)
+    # Revoked or expired sessions are deleted this long after they died, every interval.
+    SESSION_PURGE_RETENTION_DAYS: int = Field(default=7, ge=0)
+    SESSION_PURGE_INTERVAL_SECONDS: float = Field(default=3600.0, gt=0)
     JWT_LEEWAY_SECONDS: int = Field(default=0, ge=0, le=60)
     REFRESH_REUSE_GRACE_SECONDS: int = Field(default=0, ge=0, le=60)
     # Keys from files (Docker/Kubernetes secrets); a file replaces its variable.
@@ -146,6 +151,13 @@ class Settings(BaseSettings):
     RATE_LIMIT_LOGIN_PER_IP: str = "20/minute"
     RATE_LIMIT_LOGIN_PER_EMAIL: str = "5/minute"
     RATE_LIMIT_REGISTER_PER_IP: str = "5/hour"
+    # A client refreshes once per access-token lifetime; these leave room for many tabs
+    # and for many users behind one NAT, and stop a loop hammering one session.
+    RATE_LIMIT_REFRESH_PER_IP: str = "60/minute"
+    RATE_LIMIT_REFRESH_PER_SESSION: str = "10/minute"
+    # Password changes need the current password: a stolen access token must not buy
+    # unlimited guesses at it.
+    RATE_LIMIT_PASSWORD_PER_IP: str = "10/minute"  # noqa: S105  (a rate, not a secret)
     RATE_LIMIT_MEMORY_MAX_KEYS: int = Field(default=100_000, ge=100)
     RATE_LIMIT_REDIS_RETRY_SECONDS: float = Field(default=5.0, gt=0, le=300)
 
@@ -179,7 +191,12 @@ class Settings(BaseSettings):
         return _parse_str_list(value)
 
     @field_validator(
-        "RATE_LIMIT_LOGIN_PER_IP", "RATE_LIMIT_LOGIN_PER_EMAIL", "RATE_LIMIT_REGISTER_PER_IP"
+        "RATE_LIMIT_LOGIN_PER_IP",
+        "RATE_LIMIT_LOGIN_PER_EMAIL",
+        "RATE_LIMIT_REGISTER_PER_IP",
+        "RATE_LIMIT_REFRESH_PER_IP",
+        "RATE_LIMIT_REFRESH_PER_SESSION",
+        "RATE_LIMIT_PASSWORD_PER_IP",
     )
     @classmethod
     def _check_rate_limit(cls, value: str) -> str:

@@ -1,8 +1,9 @@
 """`GET /.well-known/jwks.json`: the public keys that verify our tokens (RFC 7517).
 
 Published only for asymmetric algorithms, so other services can verify access tokens
-without a shared secret; it lists the current and the previous (still accepted) keys of
-both token kinds. With an HMAC algorithm there is nothing public to publish: 404.
+without a shared secret; it lists the current and the previous (still accepted) access
+keys, never the refresh keys (refresh tokens are verified by this service alone). With
+an HMAC algorithm there is nothing public to publish: 404.
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import threading
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -198,12 +200,16 @@ async def test_a_json_endpoint_sent_another_media_type_is_415(
 
 
 def decode(token: str, settings: Settings, key: str) -> dict[str, Any]:
-    """Decode with PyJWT and the test key, independently of the app's JWTService."""
+    """Decode with PyJWT and the test key, independently of the app's JWTService.
+
+    Access tokens are for the clients; refresh tokens for this service (the issuer).
+    """
+    refresh = key.startswith("REFRESH")
     claims: dict[str, Any] = jwt.decode(
         token,
         TEST_SIGNING_KEYS[key],
         algorithms=["HS256"],
-        audience=settings.project_client_identifier,
+        audience=settings.project_identifier if refresh else settings.project_client_identifier,
         issuer=settings.project_identifier,
     )
     return claims
@@ -242,8 +248,7 @@ async def test_login_creates_a_session_row_with_device_and_hashed_refresh_token(
     assert row["ip_address"] == "127.0.0.1"
     assert (row["device_type"], row["os"], row["browser"]) == ("desktop", "macOS", "Chrome")
     assert row["fingerprint"] == "desktop | macOS | Chrome"
-    assert row["refresh_token_hash"].startswith("$argon2id$")
-    assert data["refresh_token"] not in row["refresh_token_hash"]
+    assert row["refresh_token_hash"] == hashlib.sha256(data["refresh_token"].encode()).hexdigest()
     assert row["revoked_at"] is None
     assert before - timedelta(seconds=5) <= row["created_at"] <= datetime.now(UTC)
     assert row["last_used_at"] == row["created_at"]
@@ -272,6 +277,18 @@ async def test_wrong_password_and_unknown_email_get_the_same_401(
     for response in (wrong, unknown, long):
         assert response.headers["www-authenticate"] == "Bearer"
     assert "nobody@example.com" not in unknown.text
+
+
+async def test_login_costs_one_argon2_run_and_refresh_none(client: httpx.AsyncClient) -> None:
+    await register(client)
+    hasher = client.app.state.password_security  # type: ignore[attr-defined]
+    before_login = hasher.argon2_runs
+    response = await login(client)
+    assert response.status_code == 200
+    after_login = hasher.argon2_runs
+    refreshed = await refresh(client, response.json()["data"]["refresh_token"])
+    assert refreshed.status_code == 200
+    assert (after_login - before_login, hasher.argon2_runs - after_login) == (1, 0)
 
 
 async def test_login_with_an_invalid_body_is_422(client: httpx.AsyncClient) -> None:
@@ -540,3 +557,55 @@ async def test_register_is_rate_limited_per_ip(make_client: ClientFactory) -> No
     async with make_client(RATE_LIMIT_REGISTER_PER_IP="2/hour") as client:
         statuses = [(await register(client, f"user{n}@example.com")).status_code for n in range(3)]
     assert statuses == [201, 201, 429]
+
+
+async def test_refresh_is_rate_limited_per_session(make_client: ClientFactory) -> None:
+    async with make_client(RATE_LIMIT_REFRESH_PER_SESSION="2/minute") as client:
+        token = (await signed_in(client))["refresh_token"]
+        statuses = []
+        for _ in range(3):
+            response = await refresh(client, token)
+            statuses.append(response.status_code)
+            if response.status_code == 200:
+                token = response.json()["data"]["refresh_token"]
+        other_session = (await login(client)).json()["data"]
+        other = await refresh(client, other_session["refresh_token"])
+    assert statuses == [200, 200, 429]
+    assert other.status_code == 200
+    assert "refresh-session" in other.headers["ratelimit-policy"]
+
+
+async def test_refresh_is_rate_limited_per_ip(make_client: ClientFactory) -> None:
+    async with make_client(RATE_LIMIT_REFRESH_PER_IP="2/minute") as client:
+        statuses = [(await refresh(client, f"not-a-token-{n}")).status_code for n in range(3)]
+    assert statuses == [401, 401, 429]
+
+
+async def test_login_holds_no_connection_while_waiting_for_the_hash_pool(
+    make_client: ClientFactory,
+) -> None:
+    """A login queued behind a busy Argon2 pool must not keep a pooled connection."""
+    async with make_client(PASSWORD_HASH_CONCURRENCY=1) as client:
+        await register(client)
+        app = client.app  # type: ignore[attr-defined]
+        hash_pool = app.state.password_security._executor
+        taken, busy = threading.Event(), threading.Event()
+
+        def occupy() -> None:
+            taken.set()
+            busy.wait(30)
+
+        occupant = hash_pool.submit(occupy)  # the only hashing thread, taken
+        try:
+            await asyncio.to_thread(taken.wait, 30)
+            pending = asyncio.create_task(login(client))
+            while hash_pool._work_queue.qsize() == 0:  # until the login's verify is queued
+                assert not pending.done(), pending.result().text
+                await asyncio.sleep(0.01)
+            held = app.state.engine.pool.checkedout()
+        finally:
+            busy.set()
+        response = await pending
+        occupant.result()
+    assert held == 0
+    assert response.status_code == 200

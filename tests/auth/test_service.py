@@ -88,9 +88,45 @@ async def test_auth_events_are_logged_without_secrets_or_emails(
     ):
         assert secret not in text
     events = {r["message"]: r.get("extra", {}) for r in log_records(log_dir)}
-    assert events["user_registered"]["user_id"] == user_id
+    assert {r["message"]: r.get("user_id") for r in log_records(log_dir)}[
+        "user_registered"
+    ] == user_id
     assert events["login_failed"]["reason"] == "wrong_password"
     assert events["login_failed"]["email_sha256"] == email_digest(email)
     assert events["login_succeeded"]["session_id"] == first["session_id"]
     assert events["session_refreshed"]["session_id"] == first["session_id"]
     assert events["refresh_reuse_detected"]["session_id"] == first["session_id"]
+
+
+async def test_auth_events_carry_the_user_id_at_the_top_level_only(
+    make_client: ClientFactory, tmp_path: Path
+) -> None:
+    """A log query by user (`user_id` at the top level) finds every auth event of the user."""
+    log_dir = tmp_path / "user-logs"
+    async with make_client(LOG_DIR=log_dir, LOG_LEVEL="INFO") as client:
+        user_id = (await register(client)).json()["data"]["id"]
+        await login(client, password="wrong password")
+        first = (await login(client)).json()["data"]
+        await client.post("/api/auth/refresh", json={"refresh_token": first["refresh_token"]})
+        await client.post("/api/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    records = log_records(log_dir)
+    events = {record["message"]: record for record in records}
+    for event in (
+        "user_registered",
+        "login_failed",
+        "login_succeeded",
+        "session_refreshed",
+        "refresh_reuse_detected",
+    ):
+        assert events[event].get("user_id") == user_id, event
+        assert "user_id" not in events[event].get("extra", {}), event
+    # The access lines of the login and the refresh name the user too.
+    answered = [
+        record
+        for record in records
+        if record["message"] == "request"
+        and record["extra"]["path"] in {"/api/auth/login", "/api/auth/refresh"}
+        and record["extra"]["status"] == 200
+    ]
+    assert len(answered) == 2
+    assert all(record.get("user_id") == user_id for record in answered)

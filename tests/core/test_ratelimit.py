@@ -98,6 +98,9 @@ def test_default_rules_follow_the_spec() -> None:
         "login-ip": ("POST", "/api/auth/login", "ip", 20, 60),
         "login-email": ("POST", "/api/auth/login", "email", 5, 60),
         "register-ip": ("POST", "/api/auth/register", "ip", 5, 3600),
+        "refresh-ip": ("POST", "/api/auth/refresh", "ip", 60, 60),
+        "refresh-session": ("POST", "/api/auth/refresh", "session", 10, 60),
+        "password-ip": ("POST", "/api/auth/password", "ip", 10, 60),
     }
 
 

@@ -10,12 +10,14 @@ from typing import Any
 
 import httpx
 import jwt
+import pytest
 from fastapi import WebSocket
 
 from app.core.dependencies import JWTServiceDep, PasswordSecurityDep
 from tests.core.pem_keys import private_pem, public_pem
 
 ClientFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
+ACCOUNT = {"email": "outside@example.com", "password": "correct horse battery staple"}
 USER, SESSION = "0b7c7f5e-0000-4000-8000-000000000001", "0b7c7f5e-0000-4000-8000-000000000002"
 
 
@@ -38,7 +40,7 @@ async def test_jwks_publishes_the_public_keys_that_verify_our_tokens(
     assert response.status_code == 200
     assert response.headers["cache-control"] == "public, max-age=300"
     keys = response.json()["keys"]
-    assert len(keys) == 3  # access current + previous, refresh current
+    assert len(keys) == 2  # access current + previous; refresh keys are never published
     assert all(key["kty"] == "RSA" and key["alg"] == "RS256" for key in keys)
     assert all("d" not in key and "p" not in key for key in keys)  # no private members
 
@@ -55,7 +57,47 @@ async def test_jwks_for_eddsa_lists_okp_keys(make_client: ClientFactory) -> None
     async with make_client(**asymmetric("EdDSA")) as client:
         keys = (await client.get("/.well-known/jwks.json")).json()["keys"]
     assert {(key["kty"], key["crv"]) for key in keys} == {("OKP", "Ed25519")}
-    assert len({key["kid"] for key in keys}) == 2
+    assert len({key["kid"] for key in keys}) == 1
+
+
+@pytest.mark.parametrize("algorithm", ["RS256", "ES256", "EdDSA"])
+@pytest.mark.parametrize("same_key", [False, True])
+async def test_a_verifier_using_our_jwks_accepts_access_tokens_and_never_refresh_tokens(
+    make_client: ClientFactory, algorithm: str, same_key: bool
+) -> None:
+    """An outside service verifying with PyJWT, our JWKS, iss and aud, as RFC 9068 tells it.
+
+    `same_key`: even an operator who signs both kinds with one key is covered, since
+    refresh tokens carry their own audience and type.
+    """
+    settings = asymmetric(algorithm)
+    if same_key:
+        settings["REFRESH_TOKEN_SIGNING_KEY"] = settings["ACCESS_TOKEN_SIGNING_KEY"]
+    async with make_client(**settings) as client:
+        await client.post("/api/auth/register", json=ACCOUNT)
+        pair = (await client.post("/api/auth/login", json=ACCOUNT)).json()["data"]
+        published = jwt.PyJWKSet.from_dict((await client.get("/.well-known/jwks.json")).json())
+
+    def verify(token: str, key: jwt.PyJWK) -> dict[str, Any]:
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            key,
+            algorithms=[algorithm],
+            issuer="fastapi-service-core",
+            audience="fastapi-service-core-client",
+        )
+        return claims
+
+    access_header = jwt.get_unverified_header(pair["access_token"])
+    assert access_header["typ"] == "at+jwt"
+    assert (
+        verify(pair["access_token"], published[access_header["kid"]])["sid"] == pair["session_id"]
+    )
+    # A verifier that ignores kid and tries every published key still refuses it.
+    for key in published.keys:
+        with pytest.raises(jwt.InvalidTokenError):
+            verify(pair["refresh_token"], key)
+    assert jwt.get_unverified_header(pair["refresh_token"])["typ"] != "at+jwt"
 
 
 async def test_jwks_is_404_problem_for_hmac(client: httpx.AsyncClient) -> None:

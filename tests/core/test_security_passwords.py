@@ -62,11 +62,12 @@ def test_dummy_hash_matches_the_parameters(security: PasswordSecurity) -> None:
     assert not security.verify_password("", security.dummy_hash)
 
 
-def test_token_hashes(security: PasswordSecurity) -> None:
-    hashed = security.generate_token_hash("refresh-token-value")
-    assert hashed.startswith("$argon2id$")
-    assert security.verify_token_hash("refresh-token-value", hashed)
-    assert not security.verify_token_hash("refresh-token-valuE", hashed)
+def test_argon2_runs_counts_every_hash_and_verify(security: PasswordSecurity) -> None:
+    before = security.argon2_runs
+    hashed = security.generate_password_hash("pw-1234567")
+    security.verify_password("pw-1234567", hashed)
+    security.verify_password("wrong-pass", hashed)
+    assert security.argon2_runs - before == 3
 
 
 def test_policy_bounds_from_settings() -> None:
@@ -108,12 +109,6 @@ async def test_async_hashing_leaves_the_event_loop_free(security: PasswordSecuri
     hashed = await task
     assert await security.verify_password_async("pw-123456", hashed)
     assert not await security.verify_password_async("pw-1234567", hashed)
-
-
-async def test_async_token_hashing(security: PasswordSecurity) -> None:
-    hashed = await security.generate_token_hash_async("tok")
-    assert await security.verify_token_hash_async("tok", hashed)
-    assert not await security.verify_token_hash_async("tok2", hashed)
 
 
 async def test_concurrent_hashes_are_bounded() -> None:

@@ -20,7 +20,6 @@ from app.core.security import (
     JWTService,
     MalformedTokenError,
     MissingClaimError,
-    PasswordSecurity,
     TokenAlgorithmError,
     TokenAudienceError,
     TokenError,
@@ -42,11 +41,6 @@ USER = uuid.UUID("00000000-0000-4000-8000-000000000001")
 SESSION = uuid.UUID("00000000-0000-4000-8000-000000000002")
 
 
-@pytest.fixture(scope="module")
-def hasher() -> PasswordSecurity:
-    return PasswordSecurity()
-
-
 def keys_for(algorithm: str, index: int) -> str:
     if algorithm.startswith("HS"):
         return (HS_ACCESS, HS_REFRESH, HS_OTHER)[index]
@@ -54,7 +48,7 @@ def keys_for(algorithm: str, index: int) -> str:
 
 
 @pytest.fixture
-def make_service(hasher: PasswordSecurity) -> Callable[..., JWTService]:
+def make_service() -> Callable[..., JWTService]:
     def build(algorithm: str = "HS256", **overrides: Any) -> JWTService:
         values: dict[str, Any] = {
             "PROJECT_NAME": "Token Test",
@@ -64,9 +58,12 @@ def make_service(hasher: PasswordSecurity) -> Callable[..., JWTService]:
             **overrides,
         }
         settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]
-        return JWTService.from_settings(settings, token_hasher=hasher)
+        return JWTService.from_settings(settings)
 
     return build
+
+
+AT_JWT = "at+jwt"  # RFC 9068
 
 
 def header_of(token: str) -> dict[str, Any]:
@@ -144,7 +141,9 @@ def test_wrong_signature_is_refused(
 ) -> None:
     service = make_service(algorithm)
     kid = header_of(service.create_access_token(USER, [], SESSION))["kid"]
-    forged = jwt.encode(claims(), keys_for(algorithm, 2), algorithm=algorithm, headers={"kid": kid})
+    forged = jwt.encode(
+        claims(), keys_for(algorithm, 2), algorithm=algorithm, headers={"kid": kid, "typ": AT_JWT}
+    )
     with pytest.raises(TokenSignatureError):
         service.decode_access_token(forged)
 
@@ -161,7 +160,7 @@ def test_tampered_payload_is_refused(make_service: Callable[..., JWTService]) ->
 def test_alg_none_is_refused(make_service: Callable[..., JWTService], algorithm: str) -> None:
     service = make_service(algorithm)
     kid = header_of(service.create_access_token(USER, [], SESSION))["kid"]
-    unsigned = jwt.encode(claims(), None, algorithm="none", headers={"kid": kid})
+    unsigned = jwt.encode(claims(), None, algorithm="none", headers={"kid": kid, "typ": AT_JWT})
     with pytest.raises(TokenAlgorithmError):
         service.decode_access_token(unsigned)
     with pytest.raises(TokenAlgorithmError):
@@ -189,7 +188,7 @@ def test_other_algorithm_of_the_same_family_is_refused(
 ) -> None:
     service = make_service("HS512")
     kid = header_of(service.create_access_token(USER, [], SESSION))["kid"]
-    weaker = jwt.encode(claims(), HS_ACCESS, algorithm="HS256", headers={"kid": kid})
+    weaker = jwt.encode(claims(), HS_ACCESS, algorithm="HS256", headers={"kid": kid, "typ": AT_JWT})
     with pytest.raises(TokenAlgorithmError):
         service.decode_access_token(weaker)
 
@@ -198,7 +197,10 @@ def forge_valid(service: JWTService, algorithm: str, **overrides: Any) -> str:
     """A token signed with the service's real access key, with the given claims."""
     kid = header_of(service.create_access_token(USER, [], SESSION))["kid"]
     return jwt.encode(
-        claims(**overrides), keys_for(algorithm, 0), algorithm=algorithm, headers={"kid": kid}
+        claims(**overrides),
+        keys_for(algorithm, 0),
+        algorithm=algorithm,
+        headers={"kid": kid, "typ": AT_JWT},
     )
 
 
@@ -317,10 +319,14 @@ def test_unknown_or_missing_kid_is_refused(
     key = keys_for(algorithm, 0)
     with pytest.raises(UnknownKeyError):
         service.decode_access_token(
-            jwt.encode(claims(), key, algorithm=algorithm, headers={"kid": "not-our-key"})
+            jwt.encode(
+                claims(), key, algorithm=algorithm, headers={"kid": "not-our-key", "typ": AT_JWT}
+            )
         )
     with pytest.raises(UnknownKeyError):
-        service.decode_access_token(jwt.encode(claims(), key, algorithm=algorithm))
+        service.decode_access_token(
+            jwt.encode(claims(), key, algorithm=algorithm, headers={"typ": AT_JWT})
+        )
 
 
 @pytest.mark.parametrize("algorithm", ["HS256", "RS256", "EdDSA"])
@@ -382,12 +388,28 @@ def test_errors_never_contain_the_token(make_service: Callable[..., JWTService])
                 assert part not in str(caught.value)
 
 
-def test_hash_token_is_argon2id_of_the_token(
-    make_service: Callable[..., JWTService], hasher: PasswordSecurity
+@pytest.mark.parametrize("typ", [None, "JWT", "refresh+jwt"])
+def test_access_token_without_the_at_jwt_type_is_refused(
+    make_service: Callable[..., JWTService], typ: str | None
 ) -> None:
-    service = make_service()
-    token = service.create_refresh_token(USER, [], SESSION)
-    hashed = service.hash_token(token)
-    assert hashed.startswith("$argon2id$")
-    assert hasher.verify_token_hash(token, hashed)
-    assert not hasher.verify_token_hash(token + "x", hashed)
+    service = make_service("EdDSA")
+    kid = header_of(service.create_access_token(USER, [], SESSION))["kid"]
+    headers = {"kid": kid} if typ is None else {"kid": kid, "typ": typ}
+    token = jwt.encode(claims(), keys_for("EdDSA", 0), algorithm="EdDSA", headers=headers)
+    if typ is None:  # PyJWT adds typ JWT unless told otherwise
+        assert header_of(token)["typ"] == "JWT"
+    with pytest.raises(WrongTokenTypeError):
+        service.decode_access_token(token)
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_access_and_refresh_tokens_are_typed_and_addressed_apart(
+    make_service: Callable[..., JWTService], algorithm: str
+) -> None:
+    service = make_service(algorithm)
+    access = service.create_access_token(USER, [], SESSION)
+    refresh = service.create_refresh_token(USER, [], SESSION)
+    assert (header_of(access)["typ"], header_of(refresh)["typ"]) == ("at+jwt", "refresh+jwt")
+    access_aud = jwt.decode(access, options={"verify_signature": False})["aud"]
+    refresh_aud = jwt.decode(refresh, options={"verify_signature": False})["aud"]
+    assert (access_aud, refresh_aud) == (AUDIENCE, ISSUER)

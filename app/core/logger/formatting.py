@@ -50,6 +50,24 @@ def _exception_text(record: logging.LogRecord) -> str | None:
     return scrub("\n".join(parts)) if parts else None
 
 
+def _lifted_user_id(context_user_id: str | None, extra: dict[str, Any] | None) -> str | None:
+    """The line's top-level `user_id`: the context's, else one passed in `extra`.
+
+    A log query by user then finds every line about the user in one field, whether the
+    line was written while serving the user's token or by code naming the user
+    explicitly. An `extra` user that differs from the context's one (someone acting on
+    another account) stays in `extra`.
+    """
+    if not extra or "user_id" not in extra:
+        return context_user_id
+    if context_user_id is None:
+        lifted = extra.pop("user_id")
+        return None if lifted is None else str(lifted)
+    if str(extra["user_id"]) == context_user_id:
+        del extra["user_id"]
+    return context_user_id
+
+
 def _json_line(
     created: float,
     message: str,
@@ -64,9 +82,10 @@ def _json_line(
     exception: str | None = None,
 ) -> str:
     """One JSON log line with the spec's fields; `extra` already redacted (and ours to
-    change: a `request_id` in it stands in for a missing context one)."""
+    change: a `request_id` or `user_id` in it stands in for a missing context one)."""
     if request_id is None and extra:
         request_id = extra.pop("request_id", None)
+    user_id = _lifted_user_id(user_id, extra)
     payload: dict[str, Any] = {
         "timestamp": _timestamp(created),
         "message": scrub(message),
@@ -157,7 +176,7 @@ class PlainFormatter(logging.Formatter):
         parts = [record.name, scrub(_message_of(record))]
         extra = _extra_of(record)
         request_id = record.__dict__.get(_REQUEST_ID) or extra.pop("request_id", None)
-        user_id = record.__dict__.get(_USER_ID)
+        user_id = _lifted_user_id(record.__dict__.get(_USER_ID), extra)
         for label, value in (("request_id", request_id), ("user_id", user_id)):
             if value is not None:
                 parts.append(f"{label}={value}")

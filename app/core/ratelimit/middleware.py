@@ -10,8 +10,9 @@ on every response, allowed or not:
 
 Keys: the client IP set by the DeviceInfo middleware (X-Forwarded-For believed only from
 TRUSTED_PROXIES), IPv6 grouped by /64 since one host holds a whole /64; and for login the
-submitted email, trimmed and lower-cased, hashed so no address sits in Redis or memory.
-The email is read from the JSON body, which is buffered (up to `max_body_bytes`) and
+submitted email, trimmed and lower-cased, hashed so no address sits in Redis or memory;
+for refresh the session named by the submitted refresh token (`session_key`).
+The email and the token are read from the JSON body, which is buffered (up to `max_body_bytes`) and
 replayed to the app unchanged.
 """
 
@@ -19,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-import json
 import math
 from collections import deque
 from collections.abc import Iterable
@@ -29,8 +29,10 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.ratelimit.backends import Decision
+from app.core.ratelimit.body_fields import json_body_field
 from app.core.ratelimit.limiter import RateLimiter
 from app.core.ratelimit.rules import RateLimitRule
+from app.core.ratelimit.session_key import refresh_session_key
 from app.core.response import ResponseFactory
 
 IPV6_PREFIX = 64
@@ -65,13 +67,7 @@ def client_ip_key(scope: Scope) -> str:
 
 def email_key(body: bytes | None) -> str | None:
     """The hashed, normalised `email` of a JSON object body, or None."""
-    if not body:
-        return None
-    try:
-        document = json.loads(body)
-    except (ValueError, RecursionError):
-        return None
-    email = document.get("email") if isinstance(document, dict) else None
+    email = json_body_field(body, "email")
     if not isinstance(email, str) or not email.strip():
         return None
     return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
@@ -130,16 +126,16 @@ class RateLimitMiddleware:
         if not rules or self.limiter is None:
             await self.app(scope, receive, send)
             return
-        email: str | None = None
-        if any(rule.key == "email" for rule in rules):
+        keys: dict[str, str | None] = {"ip": client_ip_key(scope)}
+        if any(rule.key != "ip" for rule in rules):
             body, receive = await buffer_body(receive, self.max_body_bytes)
-            email = email_key(body)
-        ip = client_ip_key(scope)
+            keys["email"] = email_key(body)
+            keys["session"] = refresh_session_key(body)
 
         decisions: list[tuple[RateLimitRule, Decision]] = []
         for rule in rules:
-            key = ip if rule.key == "ip" else email
-            if key is None:  # no email submitted: the app will refuse the body anyway
+            key = keys[rule.key]
+            if key is None:  # no email or token submitted: the app will refuse the body
                 continue
             decision = await self.limiter.hit(rule, key)
             decisions.append((rule, decision))

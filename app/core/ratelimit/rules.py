@@ -10,7 +10,7 @@ from limits import RateLimitItem, parse
 if TYPE_CHECKING:
     from app.core.config import Settings
 
-KeySource = Literal["ip", "email"]
+KeySource = Literal["ip", "email", "session"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,5 +56,18 @@ def rules_from_settings(settings: Settings) -> tuple[RateLimitRule, ...]:
         ),
         RateLimitRule.parse(
             "register-ip", "POST", "/api/auth/register", "ip", settings.RATE_LIMIT_REGISTER_PER_IP
+        ),
+        RateLimitRule.parse(
+            "refresh-ip", "POST", "/api/auth/refresh", "ip", settings.RATE_LIMIT_REFRESH_PER_IP
+        ),
+        RateLimitRule.parse(
+            "refresh-session",
+            "POST",
+            "/api/auth/refresh",
+            "session",
+            settings.RATE_LIMIT_REFRESH_PER_SESSION,
+        ),
+        RateLimitRule.parse(
+            "password-ip", "POST", "/api/auth/password", "ip", settings.RATE_LIMIT_PASSWORD_PER_IP
         ),
     )

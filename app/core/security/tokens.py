@@ -3,8 +3,10 @@
 Decoding trusts nothing in the token to choose how it is checked: the algorithm is the
 configured one (`none` and every other algorithm are refused before any crypto), the
 key is looked up by `kid` among our own keys for that token kind, and every claim is
-required. Access and refresh tokens use separate keyrings and carry a `type` claim, so
-one never decodes as the other.
+required. Access and refresh tokens use separate keyrings, carry a `type` claim and a
+`typ` header (`at+jwt`, RFC 9068, and `refresh+jwt`) and have different audiences (the
+clients' for access, this service's own for refresh), so one never decodes as the other,
+here or in an outside verifier that checks iss and aud with our JWKS.
 
 Failures raise a `TokenError` subclass whose `reason` is a stable code for logs and
 whose message never contains the token or anything read from it:
@@ -33,12 +35,14 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, TypedDict
 import jwt
 
 from app.core.security.keys import Keyring, is_asymmetric
-from app.core.security.passwords import PasswordSecurity
 
 if TYPE_CHECKING:
     from app.core.config import Settings
 
 TokenType = Literal["access", "refresh"]
+# Explicit typing (RFC 8725 3.11): access tokens are RFC 9068 JWT access tokens; refresh
+# tokens get a type of their own that no access-token verifier accepts.
+TOKEN_TYP: Final[dict[TokenType, str]] = {"access": "at+jwt", "refresh": "refresh+jwt"}
 REQUIRED_CLAIMS: Final = ("sub", "roles", "sid", "type", "exp", "iat", "iss", "aud", "jti")
 
 
@@ -173,7 +177,7 @@ class JWTService:
         access_ttl: timedelta,
         refresh_ttl: timedelta,
         leeway_seconds: int = 0,
-        token_hasher: PasswordSecurity | None = None,
+        refresh_audience: str | None = None,
     ) -> None:
         if access_keys.algorithm != refresh_keys.algorithm:
             raise ValueError("access and refresh keyrings must share the algorithm")
@@ -184,15 +188,21 @@ class JWTService:
         }
         self.issuer = issuer
         self.audience = audience
+        # Refresh tokens are for this service alone (RFC 8725 3.12): their audience is the
+        # issuer, so a verifier expecting the clients' audience refuses them.
+        self.refresh_audience = refresh_audience or issuer
+        if self.refresh_audience == audience:
+            raise ValueError("refresh tokens need an audience of their own")
+        self._audiences: dict[TokenType, str] = {
+            "access": audience,
+            "refresh": self.refresh_audience,
+        }
         self.access_token_ttl_seconds = int(access_ttl.total_seconds())
         self.refresh_token_ttl_seconds = int(refresh_ttl.total_seconds())
         self.leeway_seconds = leeway_seconds
-        self._token_hasher = token_hasher or PasswordSecurity()
 
     @classmethod
-    def from_settings(
-        cls, settings: Settings, *, token_hasher: PasswordSecurity | None = None
-    ) -> JWTService:
+    def from_settings(cls, settings: Settings) -> JWTService:
         """Build from Settings; raises `KeyConfigurationError` for unusable keys."""
         algorithm = settings.JWT_ALGORITHM
 
@@ -211,7 +221,6 @@ class JWTService:
             access_ttl=settings.access_token_timedelta,
             refresh_ttl=settings.refresh_token_timedelta,
             leeway_seconds=settings.JWT_LEEWAY_SECONDS,
-            token_hasher=token_hasher or PasswordSecurity.from_settings(settings),
         )
 
     def _encode(
@@ -231,13 +240,12 @@ class JWTService:
             "iat": now,
             "exp": now + ttl_seconds,
             "iss": self.issuer,
-            "aud": self.audience,
+            "aud": self._audiences[token_type],
             "jti": uuid.uuid4().hex,
         }
         signing = self._keyrings[token_type].signing
-        return jwt.encode(
-            payload, signing.key, algorithm=self.algorithm, headers={"kid": signing.kid}
-        )
+        headers = {"kid": signing.kid, "typ": TOKEN_TYP[token_type]}
+        return jwt.encode(payload, signing.key, algorithm=self.algorithm, headers=headers)
 
     def create_access_token(
         self, user_id: uuid.UUID | str, roles: Sequence[str], session_id: uuid.UUID | str
@@ -266,6 +274,9 @@ class JWTService:
             raise MalformedTokenError() from exc
         if header.get("alg") != self.algorithm:
             raise TokenAlgorithmError()
+        typ = header.get("typ")
+        if not isinstance(typ, str) or typ.lower() != TOKEN_TYP[expected]:
+            raise WrongTokenTypeError(f"token is not typed as an {expected} token")
         kid = header.get("kid")
         if not isinstance(kid, str):
             raise UnknownKeyError("token has no key id")
@@ -280,7 +291,7 @@ class JWTService:
                 token,
                 key.key,
                 algorithms=[self.algorithm],
-                audience=self.audience,
+                audience=self._audiences[expected],
                 issuer=self.issuer,
                 leeway=self.leeway_seconds,
                 options={"require": list(REQUIRED_CLAIMS), "strict_aud": True},
@@ -289,16 +300,12 @@ class JWTService:
             raise _translate(exc) from exc
         return _claims(payload, expected)
 
-    def hash_token(self, token: str) -> str:
-        """Argon2id hash of a token for storage (blocking; see PasswordSecurity for async)."""
-        return self._token_hasher.generate_token_hash(token)
-
     def public_jwks(self) -> list[dict[str, str]] | None:
-        """Public JWKs of every access and refresh verification key; None for HMAC."""
+        """Public JWKs of the access-token verification keys; None for HMAC.
+
+        Refresh keys are never published: only this service verifies refresh tokens,
+        and a published key would let other verifiers accept them.
+        """
         if not is_asymmetric(self.algorithm):
             return None
-        keys: dict[str, dict[str, str]] = {}
-        for keyring in self._keyrings.values():
-            for jwk in keyring.public_jwks():
-                keys.setdefault(jwk["kid"], jwk)
-        return list(keys.values())
+        return list(self._keyrings["access"].public_jwks())
