@@ -137,6 +137,9 @@ def main() -> int:
                 log_config=None,
                 access_log=False,  # the request-ID middleware logs each request once
                 timeout_graceful_shutdown=settings.SHUTDOWN_TIMEOUT_SECONDS,
+                # httptools with bounded request heads: 431 past the size or field count.
+                http="app.core.http.bounded_protocol:BoundedHttpToolsProtocol",
+                h11_max_incomplete_event_size=settings.MAX_REQUEST_HEADER_BYTES,
             )
     finally:  # served, Ctrl-C, SIGTERM (SystemExit) or a failed start alike
         if embedded is not None:

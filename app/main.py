@@ -143,6 +143,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=settings.PROJECT_VERSION,
         lifespan=lifespan,
         telemetry=None if settings.OTEL_ENABLED else TELEMETRY_OFF,
+        # Starlette builds the trailing-slash redirect from the Host header, and its 307
+        # re-POSTs credentials there: a path with a stray slash is a 404 instead.
+        redirect_slashes=False,
         openapi_url="/openapi.json" if settings.docs_enabled else None,
         docs_url=None,  # add_offline_docs serves /docs and /redoc without a CDN
         redoc_url=None,

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auth.repository import SessionRepository, UserRepository
 from app.auth.service import AuthConfig, AuthService, CurrentSession
+from app.auth.session_watch import SessionWatch
 from app.core.config import Settings
 from app.core.dependencies import JWTServiceDep, PasswordSecurityDep, SettingsDep
 from app.core.exceptions import (
@@ -42,6 +43,7 @@ def auth_config(settings: Settings) -> AuthConfig:
     return AuthConfig(
         session_lifetime=settings.session_default_timedelta,
         refresh_reuse_grace=timedelta(seconds=settings.REFRESH_REUSE_GRACE_SECONDS),
+        email_digest_key=settings.email_digest_key,
         max_sessions_per_user=settings.MAX_SESSIONS_PER_USER,
     )
 
@@ -140,6 +142,34 @@ async def get_current_user_session_ws(
 
 
 CurrentSessionWsDep = Annotated[CurrentSession, Depends(get_current_user_session_ws)]
+
+
+async def get_session_watch(
+    websocket: WebSocket,
+    current: CurrentSessionWsDep,
+    passwords: PasswordSecurityDep,
+    tokens: JWTServiceDep,
+) -> SessionWatch:
+    """What ends this authenticated WebSocket: its token's `exp`, or its session ending.
+
+    Depends on `current`, so it runs only for a connection that authenticated.
+    """
+    state = websocket.app.state
+    settings: Settings = state.settings
+    sessionmaker: async_sessionmaker[AsyncSession] = state.sessionmaker
+    token = ws_token(websocket) or ""
+    expires_at = tokens.decode_access_token(token)["exp"]
+
+    async def check() -> CurrentSession:
+        async with sessionmaker() as db, db.begin():
+            return await build_auth_service(db, passwords, tokens, settings).authenticate(token)
+
+    return SessionWatch(
+        expires_at=expires_at, check_every=settings.WS_SESSION_CHECK_SECONDS, check=check
+    )
+
+
+SessionWatchDep = Annotated[SessionWatch, Depends(get_session_watch)]
 
 
 def require_roles(*roles: str) -> Callable[..., Awaitable[CurrentSession]]:

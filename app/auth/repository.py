@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import String, and_, or_, select, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
@@ -22,6 +22,24 @@ from app.core.http.schemas import SessionDeviceInfo
 from app.db.postgres.errors import translated_errors
 
 EMAIL_UNIQUE_CONSTRAINT = "uq_users_email"
+
+
+def _column_lengths(model: type[UserSession]) -> dict[str, int]:
+    """The length of each bounded text column of `model`'s table."""
+    return {
+        column.name: column.type.length
+        for column in model.__table__.columns
+        if isinstance(column.type, String) and column.type.length is not None
+    }
+
+
+# Session metadata comes from client headers; each value is cut to its column's length
+# here, where the columns are known, so no header can make an INSERT fail.
+SESSION_COLUMN_LENGTHS = _column_lengths(UserSession)
+
+
+def _fit(column: str, value: str | None) -> str | None:
+    return None if value is None else value[: SESSION_COLUMN_LENGTHS[column]]
 
 
 class EmailAlreadyRegisteredError(Exception):
@@ -105,13 +123,13 @@ class SessionRepository:
             id=session_id,
             user_id=user_id,
             refresh_token_hash=refresh_token_hash,
-            fingerprint=device.fingerprint(),
-            user_agent=device.user_agent,
-            ip_address=device.ip_address,
-            device_type=device_type.value if device_type is not None else None,
-            os=device.os,
-            browser=device.browser,
-            app_version=device.app_version,
+            fingerprint=_fit("fingerprint", device.fingerprint()),
+            user_agent=_fit("user_agent", device.user_agent),
+            ip_address=_fit("ip_address", device.ip_address),
+            device_type=_fit("device_type", device_type.value if device_type else None),
+            os=_fit("os", device.os),
+            browser=_fit("browser", device.browser),
+            app_version=_fit("app_version", device.app_version),
             created_at=now,
             last_used_at=now,
             expires_at=expires_at,

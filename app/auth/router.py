@@ -8,19 +8,18 @@ tokens and account data must not be kept by browsers or shared caches.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, WebSocket, WebSocketDisconnect, status
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
-from starlette.datastructures import MutableHeaders
-from starlette.types import Message, Receive, Scope, Send
 
 from app.auth.dependencies import (
     AuthServiceDep,
     CurrentSessionDep,
     CurrentSessionWsDep,
+    SessionWatchDep,
     ws_subprotocol,
 )
 from app.auth.schemas import (
@@ -33,27 +32,11 @@ from app.auth.schemas import (
     UserRead,
 )
 from app.core.dependencies import DeviceInfoDep, ResponseFactoryDep
+from app.core.http.no_store import NoStoreRoute
 from app.core.logger import get_logger
 from app.core.response import SuccessEnvelope
 
 logger = get_logger("app.auth.router")
-
-
-class NoStoreRoute(APIRoute):
-    """A route whose every response carries `Cache-Control: no-store`.
-
-    A dependency could set the header only on responses the endpoint returns; errors
-    (401, 409, 422...) are rendered afterwards by the exception handlers. Adding it
-    where the response starts covers both.
-    """
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        async def send_no_store(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                MutableHeaders(scope=message)["Cache-Control"] = "no-store"
-            await send(message)
-
-        await super().handle(scope, receive, send_no_store)
 
 
 auth_router = APIRouter(tags=["auth"], route_class=NoStoreRoute)
@@ -204,21 +187,45 @@ async def revoke_session(
 
 
 @auth_router.websocket("/ws")
-async def websocket_echo(websocket: WebSocket, current: CurrentSessionWsDep) -> None:
-    """Greet the authenticated caller with its ids, then echo every message."""
+async def websocket_echo(
+    websocket: WebSocket, current: CurrentSessionWsDep, watch: SessionWatchDep
+) -> None:
+    """Greet the authenticated caller with its ids, then echo every message.
+
+    The connection is closed with 1008 when its session ends (logout, revocation,
+    deactivation) or its access token expires, whichever comes first.
+    """
     ids = {"user_id": str(current.user.id), "session_id": str(current.session.id)}
     await websocket.accept(subprotocol=ws_subprotocol(websocket))
     logger.info("websocket_connected", extra={"session_id": ids["session_id"]})
     await websocket.send_json(ids)
+    echo = asyncio.create_task(_echo(websocket))
+    ended = asyncio.create_task(watch.wait_until_ended())
+    try:
+        await asyncio.wait((echo, ended), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (echo, ended):
+            task.cancel()
+        await asyncio.wait((echo, ended))
+    if not echo.cancelled():
+        echo.result()  # the client left first (or the echo failed: let it surface)
+    elif not ended.cancelled():
+        reason = ended.result()
+        logger.info("websocket_session_ended", extra={**ids, "reason": reason})
+        await websocket.close(code=status.WS_1008_POLICY_VIOLATION, reason=reason)
+    logger.info("websocket_disconnected", extra={"session_id": ids["session_id"]})
+
+
+async def _echo(websocket: WebSocket) -> None:
+    """Send every message back until the client disconnects."""
     try:
         while True:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
-                break
+                return
             if message.get("text") is not None:
                 await websocket.send_text(message["text"])
             elif message.get("bytes") is not None:
                 await websocket.send_bytes(message["bytes"])
     except WebSocketDisconnect:
-        pass
-    logger.info("websocket_disconnected", extra={"session_id": ids["session_id"]})
+        return

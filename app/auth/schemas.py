@@ -10,10 +10,11 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, EmailStr, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
 from app.auth.models import EMAIL_MAX_LENGTH, FULL_NAME_MAX_LENGTH
 from app.core.schemas import BaseDTO
+from app.core.security.emails import normalize_email
 
 # A JWT is a few hundred bytes; the cap only bounds work spent on junk.
 TOKEN_MAX_LENGTH = 4096
@@ -24,12 +25,17 @@ def _strip(value: object) -> object:
 
 
 Email = Annotated[
-    EmailStr,
-    BeforeValidator(_strip),
-    AfterValidator(str.lower),
-    Field(max_length=EMAIL_MAX_LENGTH, examples=["ada@example.com"]),
+    str,
+    AfterValidator(normalize_email),
+    Field(
+        examples=["ada@example.com"],
+        json_schema_extra={"format": "email", "maxLength": EMAIL_MAX_LENGTH},
+    ),
 ]
-"""An address, trimmed and lower-cased so that one mailbox maps to one account."""
+"""An address in its one normal form (`normalize_email`): one mailbox, one account.
+
+The login limiter keys on the same function, so every spelling shares one budget.
+"""
 
 
 class RegisterRequest(BaseDTO):

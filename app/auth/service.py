@@ -21,7 +21,6 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -53,6 +52,7 @@ from app.core.security import (
     TokenClaims,
     TokenError,
 )
+from app.core.security.emails import email_digest
 from app.core.security.token_digest import refresh_token_digest, refresh_token_matches
 
 logger = get_logger("app.auth.service")
@@ -73,6 +73,8 @@ class AuthConfig:
     refresh_reuse_grace: timedelta = timedelta(0)
     # last_used_at is written at most this often per session.
     activity_resolution: timedelta = timedelta(seconds=60)
+    # Key of the digest that stands in for emails in log lines (Settings.email_digest_key).
+    email_digest_key: bytes = b""
     # A login beyond this many live sessions of its user revokes the oldest ones.
     max_sessions_per_user: int = 20
 
@@ -83,11 +85,6 @@ class CurrentSession:
 
     user: User
     session: UserSession
-
-
-def email_digest(email: str) -> str:
-    """A short, stable stand-in for an email in logs (the address itself is PII)."""
-    return hashlib.sha256(email.encode()).hexdigest()[:16]
 
 
 def _utcnow() -> datetime:
@@ -127,7 +124,7 @@ class AuthService:
                 email=data.email, password_hash=password_hash, full_name=data.full_name
             )
         except EmailAlreadyRegisteredError as e:
-            logger.info("registration_conflict", extra={"email_sha256": email_digest(data.email)})
+            logger.info("registration_conflict", extra={"email_hmac": self._digest(data.email)})
             raise ConflictError(detail="email is already registered") from e
         logger.info("user_registered", extra={"user_id": str(user.id)})
         return user
@@ -359,9 +356,11 @@ class AuthService:
         )
         raise AuthenticationError(detail=REFRESH_REUSED)
 
-    @staticmethod
-    def _login_failed(email: str, reason: str, user_id: uuid.UUID | None = None) -> NoReturn:
-        extra = {"reason": reason, "email_sha256": email_digest(email)}
+    def _digest(self, email: str) -> str:
+        return email_digest(email, self._config.email_digest_key)
+
+    def _login_failed(self, email: str, reason: str, user_id: uuid.UUID | None = None) -> NoReturn:
+        extra = {"reason": reason, "email_hmac": self._digest(email)}
         if user_id is not None:
             extra["user_id"] = str(user_id)
         login_failures.labels(reason).inc()

@@ -29,7 +29,7 @@ class AccountError(Exception):
 
 
 def normalised_email(email: str) -> str:
-    """The address as the API stores it (trimmed, lower-cased), or AccountError."""
+    """The address as the API stores it (`normalize_email`), or AccountError."""
     try:
         return _EMAIL.validate_python(email)
     except ValueError as e:

@@ -10,6 +10,8 @@ still carry development secrets: production refuses to start, development warns.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
 import json
 import re
@@ -125,6 +127,8 @@ class Settings(BaseSettings):
     SESSION_PURGE_INTERVAL_SECONDS: float = Field(default=3600.0, gt=0)
     JWT_LEEWAY_SECONDS: int = Field(default=0, ge=0, le=60)
     REFRESH_REUSE_GRACE_SECONDS: int = Field(default=0, ge=0, le=60)
+    # An open WebSocket re-checks its session this often (and closes at the token's exp).
+    WS_SESSION_CHECK_SECONDS: float = Field(default=5.0, gt=0, le=3600)
     # Keys from files (Docker/Kubernetes secrets); a file replaces its variable.
     ACCESS_TOKEN_SIGNING_KEY_FILE: Path | None = None
     REFRESH_TOKEN_SIGNING_KEY_FILE: Path | None = None
@@ -133,6 +137,9 @@ class Settings(BaseSettings):
     REFRESH_TOKEN_PREVIOUS_KEYS: SecretList = []
     ACCESS_TOKEN_PREVIOUS_KEY_FILES: PathList = []
     REFRESH_TOKEN_PREVIOUS_KEY_FILES: PathList = []
+    # Key of the HMAC that stands in for emails in logs and rate-limit keys; unset, one is
+    # derived from ACCESS_TOKEN_SIGNING_KEY (set it to keep digests across key rotations).
+    EMAIL_DIGEST_KEY: SecretStr | None = None
 
     # Passwords (Argon2id; OWASP's minimums are the floor)
     PASSWORD_MIN_LENGTH: int = Field(default=8, ge=1)
@@ -144,7 +151,11 @@ class Settings(BaseSettings):
 
     # HTTP
     TRUSTED_PROXIES: StrList = []
+    # The one forwarded header those proxies set (the other is passed through, unread).
+    TRUSTED_PROXY_HEADER: Literal["X-Forwarded-For", "Forwarded"] = "X-Forwarded-For"
     MAX_REQUEST_BODY_BYTES: int = Field(default=1_048_576, ge=1)
+    # Request line plus headers, as `python -m app` serves (431 beyond; at most 100 fields).
+    MAX_REQUEST_HEADER_BYTES: int = Field(default=32_768, ge=4_096, le=1_048_576)
 
     # Rate limiting
     RATE_LIMIT_ENABLED: bool = True
@@ -290,6 +301,14 @@ class Settings(BaseSettings):
         return self._postgres_url("postgres")
 
     @property
+    def email_digest_key(self) -> bytes:
+        """EMAIL_DIGEST_KEY, or a key derived from the access-token signing key."""
+        if self.EMAIL_DIGEST_KEY is not None:
+            return self.EMAIL_DIGEST_KEY.get_secret_value().encode()
+        signing_key = self.ACCESS_TOKEN_SIGNING_KEY.get_secret_value().encode()
+        return hmac.new(signing_key, b"email-digest-key", hashlib.sha256).digest()
+
+    @property
     def access_token_timedelta(self) -> timedelta:
         return timedelta(minutes=self.ACCESS_TOKEN_EXPIRE_MINUTES)
 
@@ -343,6 +362,13 @@ def find_insecure_settings(settings: Settings) -> list[InsecureSetting]:
         findings.append(
             InsecureSetting(
                 "REFRESH_TOKEN_SIGNING_KEY", "equals ACCESS_TOKEN_SIGNING_KEY; use two keys"
+            )
+        )
+    digest_key = settings.EMAIL_DIGEST_KEY
+    if digest_key is not None and len(digest_key.get_secret_value()) < HMAC_MIN_KEY_BYTES:
+        findings.append(
+            InsecureSetting(
+                "EMAIL_DIGEST_KEY", f"is shorter than {HMAC_MIN_KEY_BYTES} bytes; set a long key"
             )
         )
     if "*" in settings.CORS_ALLOW_ORIGINS and settings.CORS_ALLOW_CREDENTIALS:

@@ -53,9 +53,8 @@ def get_device_info(connection: HTTPConnection) -> SessionDeviceInfo:
     device_info: SessionDeviceInfo | None = connection.scope.get("state", {}).get("device_info")
     if device_info is None:
         settings: Settings = connection.app.state.settings
-        device_info = DeviceInfoExtractor(TrustedProxies(settings.TRUSTED_PROXIES))(
-            connection.scope
-        )
+        proxies = TrustedProxies(settings.TRUSTED_PROXIES, header=settings.TRUSTED_PROXY_HEADER)
+        device_info = DeviceInfoExtractor(proxies)(connection.scope)
     return device_info
 
 

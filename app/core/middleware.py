@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.core.config import Settings, get_settings
 from app.core.http.body_limit import BodySizeLimitMiddleware
-from app.core.http.client_ip import TrustedProxies
+from app.core.http.client_ip import ForwardedHeader, TrustedProxies
 from app.core.http.cors import CORSMiddleware
 from app.core.http.device import DeviceInfoExtractor
 from app.core.http.error_boundary import ErrorBoundaryMiddleware
@@ -38,9 +38,15 @@ __all__ = [
 class DeviceInfoMiddleware:
     """Stores the request's `SessionDeviceInfo` at `request.state.device_info`."""
 
-    def __init__(self, app: ASGIApp, *, trusted_proxies: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        trusted_proxies: Iterable[str] = (),
+        forwarded_header: ForwardedHeader = "X-Forwarded-For",
+    ) -> None:
         self.app = app
-        self.extract = DeviceInfoExtractor(TrustedProxies(trusted_proxies))
+        self.extract = DeviceInfoExtractor(TrustedProxies(trusted_proxies, header=forwarded_header))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in ("http", "websocket"):
@@ -69,11 +75,16 @@ def add_middlewares(app: FastAPI, settings: Settings | None = None) -> None:
         RateLimitMiddleware,
         limiter=app.state.rate_limiter,
         max_body_bytes=settings.MAX_REQUEST_BODY_BYTES,
+        email_digest_key=settings.email_digest_key,
     )
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.MAX_REQUEST_BODY_BYTES)
     app.add_middleware(ErrorBoundaryMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, docs_paths=_docs_paths(app))
-    app.add_middleware(DeviceInfoMiddleware, trusted_proxies=settings.TRUSTED_PROXIES)
+    app.add_middleware(
+        DeviceInfoMiddleware,
+        trusted_proxies=settings.TRUSTED_PROXIES,
+        forwarded_header=settings.TRUSTED_PROXY_HEADER,
+    )
     app.add_middleware(RequestIDMiddleware, access_log=settings.LOG_ACCESS)
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(

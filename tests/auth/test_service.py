@@ -11,7 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from app.auth.service import email_digest
+from app.core.config import Settings
+from app.core.security.emails import email_digest
 from tests.auth.conftest import PASSWORD, ClientFactory, log_records, login, register
 
 Sql = Callable[..., Any]
@@ -65,7 +66,7 @@ async def test_login_keeps_a_current_hash(client: httpx.AsyncClient, sql: Sql) -
 
 
 async def test_auth_events_are_logged_without_secrets_or_emails(
-    make_client: ClientFactory, tmp_path: Path
+    make_client: ClientFactory, tmp_path: Path, settings: Settings
 ) -> None:
     log_dir = tmp_path / "event-logs"
     email = "ada@example.com"
@@ -92,7 +93,7 @@ async def test_auth_events_are_logged_without_secrets_or_emails(
         "user_registered"
     ] == user_id
     assert events["login_failed"]["reason"] == "wrong_password"
-    assert events["login_failed"]["email_sha256"] == email_digest(email)
+    assert events["login_failed"]["email_hmac"] == email_digest(email, settings.email_digest_key)
     assert events["login_succeeded"]["session_id"] == first["session_id"]
     assert events["session_refreshed"]["session_id"] == first["session_id"]
     assert events["refresh_reuse_detected"]["session_id"] == first["session_id"]

@@ -34,6 +34,7 @@ from app.core.logger import (
     user_id_ctx,
 )
 from app.core.logger.pipeline import _pipeline
+from app.core.logger.redaction import MAX_SCRUB_CHARS
 from app.core.logger.slots import worker_slot
 
 SPEC_FIELDS = {"timestamp", "message", "level", "logger", "module", "function", "line"}
@@ -139,10 +140,12 @@ def test_exception_carries_the_traceback(log_dir: Path) -> None:
 
 def test_files_rotate_at_the_size_limit_keeping_five_backups(log_dir: Path) -> None:
     logger = get_logger("app.tests.rotation")
-    chunk = "x" * (MAX_BYTES // 4)
+    # A quarter of a file per record, in fields short enough that redaction keeps them whole.
+    piece = "x" * (MAX_SCRUB_CHARS // 2)
+    chunk = {f"c{i}": piece for i in range(MAX_BYTES // 4 // len(piece))}
     count = 21  # 3 records fill a file (a 4th would pass the limit): 7 files' worth
     for n in range(count):
-        logger.info("rotation_event", extra={"n": n, "chunk": chunk})
+        logger.info("rotation_event", extra={"n": n, **chunk})
     stop_logger()
 
     files = sorted(log_dir.glob("app.json*"))

@@ -185,7 +185,26 @@ def test_email_key_is_normalised_and_hashed() -> None:
 
 
 @pytest.mark.parametrize(
-    "body", [b"", b"not json", b"[1]", b'{"email": 5}', b'{"email": "  "}', b"[" * 100_000]
+    "spelling",
+    ["alice@\uff45xample.com", "alice@example\u3002com", "\uff41lice@EXAMPLE.com"],
+)
+def test_email_key_is_the_same_for_every_spelling_of_an_address(spelling: str) -> None:
+    assert email_key(json.dumps({"email": spelling}).encode()) == email_key(
+        b'{"email": "alice@example.com"}'
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"not json",
+        b"[1]",
+        b'{"email": 5}',
+        b'{"email": "  "}',
+        b'{"email": "not an address"}',
+        b"[" * 100_000,
+    ],
 )
 def test_email_key_absent(body: bytes) -> None:
     assert email_key(body) is None

@@ -144,7 +144,7 @@ async def test_every_http_route_in_the_readme_table_is_served(make_client: Clien
     ES256 keys, so that the JWKS has keys to publish. The WebSocket row is served over a
     socket; tests/auth/test_router.py opens it."""
     rows = [(method, path) for method, path in _table() if method != "WEBSOCKET"]
-    assert len(rows) == 18
+    assert len(rows) == 20
     keys = {
         "JWT_ALGORITHM": "ES256",
         "ACCESS_TOKEN_SIGNING_KEY": private_pem("ES256"),

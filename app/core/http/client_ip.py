@@ -6,9 +6,10 @@ TRUSTED_PROXIES, and then walked from the right (the entry the nearest proxy app
 skipping further trusted proxies; the first untrusted address is the client. Whatever a
 client wrote further left is never believed.
 
-X-Forwarded-For is preferred over Forwarded (RFC 7239) because it is what nginx, the
-cloud load balancers and most CDNs set; Forwarded is read only when no X-Forwarded-For
-came. The proxy in front must overwrite or strip the header it does not set itself.
+Only one header is read, the one TRUSTED_PROXY_HEADER names: `X-Forwarded-For` (the
+default: what nginx, the cloud load balancers and most CDNs set) or `Forwarded`
+(RFC 7239). A proxy passes through the header it does not set, so reading the other
+would let the client choose its own address.
 """
 
 from __future__ import annotations
@@ -16,12 +17,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import lru_cache
 from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
+from typing import Literal
 
 from starlette.types import Scope
 
 # A forwarded chain longer than this is garbage or an attack, not a proxy path.
 MAX_FORWARDED_CHAIN = 16
 MAX_FORWARDED_HEADER_BYTES = 1024
+
+ForwardedHeader = Literal["X-Forwarded-For", "Forwarded"]
 
 
 def _parse_ip(text: str) -> IPv4Address | IPv6Address | None:
@@ -58,11 +62,14 @@ class TrustedProxies:
     request from an untrusted peer costs one dict lookup.
     """
 
-    __slots__ = ("_is_trusted", "_networks")
+    __slots__ = ("_header", "_is_trusted", "_networks")
 
-    def __init__(self, cidrs: Iterable[str] = ()) -> None:
+    def __init__(
+        self, cidrs: Iterable[str] = (), *, header: ForwardedHeader = "X-Forwarded-For"
+    ) -> None:
         self._networks = tuple(ip_network(cidr.strip(), strict=False) for cidr in cidrs)
         self._is_trusted = lru_cache(maxsize=1024)(self._check)
+        self._header = header.lower().encode("latin-1")
 
     def __bool__(self) -> bool:
         return bool(self._networks)
@@ -88,22 +95,12 @@ class TrustedProxies:
                 break
         return client_ip
 
-    @staticmethod
-    def _forwarded_chain(scope: Scope) -> list[str]:
-        xff: list[bytes] = []
-        forwarded: list[bytes] = []
-        for name, value in scope["headers"]:
-            if name == b"x-forwarded-for":
-                xff.append(value)
-            elif name == b"forwarded":
-                forwarded.append(value)
-        if xff:
-            joined = b",".join(xff)[-MAX_FORWARDED_HEADER_BYTES:].decode("latin-1")
-            return joined.split(",")
-        if forwarded:
-            joined = b",".join(forwarded)[-MAX_FORWARDED_HEADER_BYTES:].decode("latin-1")
-            return _forwarded_for(joined)
-        return []
+    def _forwarded_chain(self, scope: Scope) -> list[str]:
+        values = [value for name, value in scope["headers"] if name == self._header]
+        if not values:
+            return []
+        joined = b",".join(values)[-MAX_FORWARDED_HEADER_BYTES:].decode("latin-1")
+        return joined.split(",") if self._header == b"x-forwarded-for" else _forwarded_for(joined)
 
 
 def client_ip(scope: Scope, trusted_proxies: TrustedProxies | None = None) -> str | None:

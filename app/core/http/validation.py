@@ -16,6 +16,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from app.core.logger.redaction import is_secret_name as is_logged_secret_name
+
 MAX_ERRORS = 50
 MAX_ECHO_DEPTH = 2
 MAX_ECHO_ITEMS = 20
@@ -24,16 +26,13 @@ MAX_KEY_CHARS = 64
 MAX_INT_BITS = 128
 REDACTED = "[redacted]"
 
-_SECRET_NAME = re.compile(
-    r"pass(?:word|wd|phrase)|secret|token|api[-_]?key|authori[sz]ation|credential"
-    r"|private[-_]?key|cookie|session[-_]?id|signature",
-    re.IGNORECASE,
-)
+# Echoed input also hides session ids, which the logs keep on purpose (to correlate).
+_SESSION_ID = re.compile(r"session[-_]?id", re.IGNORECASE)
 
 
 def is_secret_name(name: str) -> bool:
     """Whether a field or key name looks like it holds a secret (password, token...)."""
-    return _SECRET_NAME.search(name) is not None
+    return is_logged_secret_name(name) or _SESSION_ID.search(name) is not None
 
 
 def _bounded_str(text: str, limit: int = MAX_ECHO_CHARS) -> str:

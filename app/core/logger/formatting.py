@@ -109,9 +109,10 @@ def _json_line(
         payload["extra"] = repr(payload.get("extra"))
         encoded = orjson.dumps(payload, default=str)
     text = encoded.decode()
-    # orjson escapes the ASCII control characters; these three still end a line for
-    # str.splitlines() and many log tools, so a message must not carry them raw.
-    return text if text.isascii() else text.translate(_LINE_BREAKS_OUTSIDE_ASCII)
+    # orjson escapes the ASCII control characters; these still end a line for
+    # str.splitlines() and many log tools, or reorder how a line is displayed (bidi
+    # overrides and isolates), so a logged value must not carry them raw.
+    return text if text.isascii() else text.translate(_ESCAPED_OUTSIDE_ASCII)
 
 
 def _record_json_line(record: logging.LogRecord, extra: dict[str, Any] | None) -> str:
@@ -131,7 +132,10 @@ def _record_json_line(record: logging.LogRecord, extra: dict[str, Any] | None) -
     )
 
 
-_LINE_BREAKS_OUTSIDE_ASCII = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
+_BIDI_CONTROLS = (*range(0x202A, 0x202F), *range(0x2066, 0x206A))
+_ESCAPED_OUTSIDE_ASCII = {
+    code: f"\\u{code:04x}" for code in (0x85, 0x2028, 0x2029, *_BIDI_CONTROLS)
+}
 
 
 class JsonFormatter(logging.Formatter):
@@ -150,9 +154,11 @@ class JsonFormatter(logging.Formatter):
 
 
 # Control characters (incl. Unicode line separators and ESC) shown escaped on the console.
-_ESCAPES = {
-    code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F, *range(0x80, 0xA0)) if code != 0x09
-} | {0x0A: "\\n", 0x0D: "\\r", 0x2028: "\\u2028", 0x2029: "\\u2029"}
+_ESCAPES = (
+    {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F, *range(0x80, 0xA0)) if code != 0x09}
+    | {code: f"\\u{code:04x}" for code in (0x2028, 0x2029, *_BIDI_CONTROLS)}
+    | {0x0A: "\\n", 0x0D: "\\r", 0x2028: "\\u2028", 0x2029: "\\u2029"}
+)
 _COLOURS = {
     "DEBUG": "\x1b[2m",
     "INFO": "\x1b[32m",

@@ -11,15 +11,30 @@ from typing import Any
 REDACTED = "[REDACTED]"
 MAX_DEPTH = 10  # deeper structures are logged as "[TRUNCATED]"
 
-_SENSITIVE_KEY = re.compile(
-    r"pass(?:word|wd|phrase)|secret|token|authorization|cookie|api[-_]?key|credential|jwt",
+# The one list of names whose values are secrets: log fields and `key=value` pairs in
+# logged text here, echoed validation input in `app.core.http.validation`.
+SECRET_NAME = re.compile(
+    r"pass(?:word|wd|phrase)|secret|token|api[-_]?key|authori[sz]ation|credential"
+    r"|private[-_]?key|cookie|signature|jwt",
     re.IGNORECASE,
 )
+# Linear by construction: no quantifier nests another or overlaps its neighbour, and a
+# `key=value` key starts only where no word character or dash precedes it, so each run
+# of characters is scanned once; the key is then checked against SECRET_NAME in Python.
 _CREDENTIALS_IN_TEXT = re.compile(
     r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+"
     r"|\b(authorization|cookie|set-cookie)(\s*[:=]\s*)[^\r\n]*"
-    r"|\b(\w*(?:password|passwd|secret|token|api_?key)\w*)=[^\s&;,]+"
+    r"|(?<![\w-])([\w-]+)=([^\s&;,]+)"
 )
+# Longer text is cut to this before scanning: a log line has no use for more, and the
+# scan's cost stays bounded whatever a client sends.
+MAX_SCRUB_CHARS = 65_536
+TRUNCATED_MARK = "…[truncated]"
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether a field, key or header name looks like it holds a secret (password, token...)."""
+    return _is_sensitive(name)
 
 
 def _mask_credentials(match: re.Match[str]) -> str:
@@ -27,7 +42,13 @@ def _mask_credentials(match: re.Match[str]) -> str:
         return f"{match[1]} {REDACTED}"
     if match[2]:
         return f"{match[2]}{match[3]}{REDACTED}"
-    return f"{match[4]}={REDACTED}"
+    # A flag is no secret: `CORS_ALLOW_CREDENTIALS=true` in a settings warning stays readable.
+    if _is_sensitive(match[4]) and match[5].lower() not in _FLAGS:
+        return f"{match[4]}={REDACTED}"
+    return match[0]
+
+
+_FLAGS = frozenset({"true", "false"})
 
 
 # Words that must appear (lower-cased) before the slower regex above is worth running.
@@ -40,6 +61,9 @@ _CREDENTIAL_HINTS = (
     "secret",
     "token",
     "key",
+    "credential",
+    "signature",
+    "jwt",
 )
 
 
@@ -51,6 +75,8 @@ def scrub(text: str) -> str:
 
 
 def _scrub(text: str) -> str:
+    if len(text) > MAX_SCRUB_CHARS:
+        text = text[:MAX_SCRUB_CHARS] + TRUNCATED_MARK
     lowered = text.lower()
     if not any(hint in lowered for hint in _CREDENTIAL_HINTS):
         return text
@@ -63,9 +89,18 @@ _SCRUB_CACHED_LENGTH = 128
 _scrub_short = lru_cache(maxsize=4096)(_scrub)
 
 
+_CACHED_KEY_LENGTH = 256  # longer names are checked uncached, so no huge key is kept
+
+
 @lru_cache(maxsize=4096)
+def _is_sensitive_cached(key: str) -> bool:
+    return SECRET_NAME.search(key) is not None
+
+
 def _is_sensitive(key: str) -> bool:
-    return _SENSITIVE_KEY.search(key) is not None
+    if len(key) <= _CACHED_KEY_LENGTH:
+        return _is_sensitive_cached(key)
+    return SECRET_NAME.search(key) is not None
 
 
 def _is_sensitive_name(name: object) -> bool:

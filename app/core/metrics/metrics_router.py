@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from app.core.dependencies import SettingsDep
 from app.core.exceptions import AuthenticationError
+from app.core.http.no_store import NoStoreRoute
 from app.core.metrics.prometheus import CONTENT_TYPE_LATEST, prometheus
 
 
@@ -29,7 +30,10 @@ def require_metrics_token(request: Request, settings: SettingsDep) -> None:
         raise AuthenticationError(detail="A valid metrics bearer token is required.")
 
 
-metrics_router = APIRouter(tags=["metrics"], dependencies=[Depends(require_metrics_token)])
+# no-store: the exposition describes the live process; no cache may keep or replay it.
+metrics_router = APIRouter(
+    tags=["metrics"], dependencies=[Depends(require_metrics_token)], route_class=NoStoreRoute
+)
 
 _EXPOSITION: dict[int | str, dict[str, Any]] = {
     200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Text exposition"}

@@ -10,15 +10,16 @@ on every response, allowed or not:
 
 Keys: the client IP set by the DeviceInfo middleware (X-Forwarded-For believed only from
 TRUSTED_PROXIES), IPv6 grouped by /64 since one host holds a whole /64; and for login the
-submitted email, trimmed and lower-cased, hashed so no address sits in Redis or memory;
-for refresh the session named by the submitted refresh token (`session_key`).
+submitted email in the one form the login looks it up by (`normalize_email`: NFKC,
+IDNA, lower case), so every spelling of an address shares one budget, as an HMAC
+under EMAIL_DIGEST_KEY so no address sits in Redis or memory; for refresh the session
+named by the submitted refresh token (`session_key`).
 The email and the token are read from the JSON body, which is buffered (up to `max_body_bytes`) and
 replayed to the app unchanged.
 """
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 import math
 from collections import deque
@@ -34,6 +35,7 @@ from app.core.ratelimit.limiter import RateLimiter
 from app.core.ratelimit.rules import RateLimitRule
 from app.core.ratelimit.session_key import refresh_session_key
 from app.core.response import ResponseFactory
+from app.core.security.emails import InvalidEmailError, email_digest, normalize_email
 
 IPV6_PREFIX = 64
 
@@ -65,12 +67,16 @@ def client_ip_key(scope: Scope) -> str:
     return str(address)
 
 
-def email_key(body: bytes | None) -> str | None:
-    """The hashed, normalised `email` of a JSON object body, or None."""
+def email_key(body: bytes | None, digest_key: bytes = b"") -> str | None:
+    """The keyed digest of a JSON body's `email` in the form the login looks up, or None."""
     email = json_body_field(body, "email")
-    if not isinstance(email, str) or not email.strip():
+    if not isinstance(email, str):
         return None
-    return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+    try:
+        normalized = normalize_email(email)
+    except InvalidEmailError:  # the app refuses the body (422): no password is tried
+        return None
+    return email_digest(normalized, digest_key)
 
 
 async def buffer_body(receive: Receive, max_bytes: int) -> tuple[bytes | None, Receive]:
@@ -110,8 +116,10 @@ class RateLimitMiddleware:
         *,
         limiter: RateLimiter | None = None,
         max_body_bytes: int = 1_048_576,
+        email_digest_key: bytes = b"",
     ) -> None:
         self.app = app
+        self.email_digest_key = email_digest_key
         self.limiter = limiter
         self.max_body_bytes = max_body_bytes
         self._routes: dict[tuple[str, str], tuple[RateLimitRule, ...]] = {}
@@ -129,7 +137,7 @@ class RateLimitMiddleware:
         keys: dict[str, str | None] = {"ip": client_ip_key(scope)}
         if any(rule.key != "ip" for rule in rules):
             body, receive = await buffer_body(receive, self.max_body_bytes)
-            keys["email"] = email_key(body)
+            keys["email"] = email_key(body, self.email_digest_key)
             keys["session"] = refresh_session_key(body)
 
         decisions: list[tuple[RateLimitRule, Decision]] = []
