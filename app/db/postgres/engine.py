@@ -65,6 +65,9 @@ def create_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
         max_overflow=settings.POSTGRES_MAX_OVERFLOW,
         pool_timeout=settings.POSTGRES_POOL_TIMEOUT_SECONDS,
         pool_pre_ping=True,
+        # Bound values (password hashes, emails, tokens) never enter an error's text or a
+        # log line, in any environment.
+        hide_parameters=True,
         connect_args={
             "timeout": settings.POSTGRES_CONNECT_TIMEOUT_SECONDS,
             # Without it a statement on a connection whose network went silent waits
