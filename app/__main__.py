@@ -1,15 +1,64 @@
-"""`python -m app`: prepare the database, then serve with uvicorn from Settings."""
+"""`python -m app`: prepare the database, then serve with uvicorn from Settings.
+
+A start that fails ends with one line on stderr naming the cause and an exit code of
+its own (README, "Exit codes"), so a supervisor or a person can tell them apart. The
+port is checked before the database is touched: nothing is migrated for a server
+that cannot listen.
+"""
 
 from __future__ import annotations
 
+import enum
 import logging
 import os
 import signal
+import socket
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import FrameType
+
+from pydantic import ValidationError
 
 from app.core.audit import WARNED_ENV, audit, log_warnings
 from app.core.config import InsecureSettingsError, Settings, get_settings
+
+# uvicorn's own exit code when the app's startup (lifespan) fails or it cannot bind.
+UVICORN_STARTUP_FAILURE = 3
+
+
+class ExitCode(enum.IntEnum):
+    """Why `python -m app` did not start (1 stays Python's own: a crash with a traceback)."""
+
+    INSECURE_SETTINGS = 2
+    DATABASE_UNAVAILABLE = 3
+    PORT_UNAVAILABLE = 4
+    DATABASE_SETUP_FAILED = 5
+    INVALID_SETTINGS = 6
+    APP_STARTUP_FAILED = 7
+
+
+def _fail(code: ExitCode, message: str) -> int:
+    """Print the cause as the last line of stderr (the log lines queued before it first)."""
+    from app.core.logger import stop_logger
+
+    stop_logger()
+    print(message.replace("\n", " "), file=sys.stderr)
+    return int(code)
+
+
+def port_unavailable(host: str, port: int) -> str | None:
+    """Why `host:port` cannot be listened on, or None if it can (as uvicorn binds it)."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
 
 
 def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
@@ -31,11 +80,22 @@ def service_urls(settings: Settings) -> dict[str, str]:
 
 
 def main() -> int:
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, error['loc']))}: {error['msg']}" for error in exc.errors()
+        )
+        return _fail(ExitCode.INVALID_SETTINGS, f"invalid settings: {problems}")
     verdict = audit(settings)
     if verdict.refused:
         print(InsecureSettingsError(verdict.refused), file=sys.stderr)
-        return 2
+        return int(ExitCode.INSECURE_SETTINGS)
+    if problem := port_unavailable(settings.HOST, settings.PORT):
+        return _fail(
+            ExitCode.PORT_UNAVAILABLE,
+            f"cannot listen on {settings.HOST}:{settings.PORT}: {problem.lower()}",
+        )
     # Imported only now, so that refusing insecure settings takes a fraction of a second.
     import uvicorn
 
@@ -47,10 +107,14 @@ def main() -> int:
     log_warnings(settings, verdict)
     os.environ[WARNED_ENV] = "1"  # logged once per start: the workers do not repeat them
     try:
-        prepared = prepare_database(settings)
+        prepared, embedded = prepare_database(settings)
     except (DatabaseUnavailableError, OSError) as exc:
-        print(f"database unavailable: {exc}", file=sys.stderr)
-        return 3
+        return _fail(ExitCode.DATABASE_UNAVAILABLE, f"database unavailable: {exc}")
+    except Exception as exc:  # reached, but creating or migrating the database failed
+        return _fail(
+            ExitCode.DATABASE_SETUP_FAILED,
+            f"database setup failed: {type(exc).__name__}: {exc}",
+        )
     if (prepared.POSTGRES_HOST, prepared.POSTGRES_PORT) != (
         settings.POSTGRES_HOST,
         settings.POSTGRES_PORT,
@@ -61,22 +125,39 @@ def main() -> int:
     logging.getLogger("app.serve").info("service_urls", extra=service_urls(settings))
     signal.signal(signal.SIGTERM, _exit_cleanly)
     # With several workers, metrics go through prometheus_client's multiprocess files.
-    with multiprocess_directory(settings.WORKERS):
-        uvicorn.run(
-            "app.main:app",
-            host=settings.HOST,
-            port=settings.PORT,
-            workers=settings.WORKERS,
-            proxy_headers=False,
-            server_header=False,
-            log_config=None,
-            access_log=False,  # the request-ID middleware logs each request once
-            timeout_graceful_shutdown=settings.SHUTDOWN_TIMEOUT_SECONDS,
-            # httptools with bounded request heads: 431 past the size or field count.
-            http="app.core.http.bounded_protocol:BoundedHttpToolsProtocol",
-            h11_max_incomplete_event_size=settings.MAX_REQUEST_HEADER_BYTES,
-        )
+    try:
+        with multiprocess_directory(settings.WORKERS), _startup_failure_translated():
+            uvicorn.run(
+                "app.main:app",
+                host=settings.HOST,
+                port=settings.PORT,
+                workers=settings.WORKERS,
+                proxy_headers=False,
+                server_header=False,
+                log_config=None,
+                access_log=False,  # the request-ID middleware logs each request once
+                timeout_graceful_shutdown=settings.SHUTDOWN_TIMEOUT_SECONDS,
+                # httptools with bounded request heads: 431 past the size or field count.
+                http="app.core.http.bounded_protocol:BoundedHttpToolsProtocol",
+                h11_max_incomplete_event_size=settings.MAX_REQUEST_HEADER_BYTES,
+            )
+    finally:  # served, Ctrl-C, SIGTERM (SystemExit) or a failed start alike
+        if embedded is not None:
+            embedded.stop()
     return 0
+
+
+@contextmanager
+def _startup_failure_translated() -> Iterator[None]:
+    """uvicorn exits 3 when the app's startup fails, which is our DATABASE_UNAVAILABLE."""
+    try:
+        yield
+    except SystemExit as exc:
+        if exc.code != UVICORN_STARTUP_FAILURE:
+            raise
+        raise SystemExit(
+            _fail(ExitCode.APP_STARTUP_FAILED, "application startup failed; see the log above")
+        ) from None
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.telemetry import TelemetryConfig
 from redis.asyncio import Redis
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from app.api import api_router
@@ -37,7 +38,7 @@ from app.core.metrics.prometheus import prometheus
 from app.core.ratelimit import RateLimiter
 from app.core.security import JWTService, PasswordSecurity
 from app.db.mongo import create_mongo_client
-from app.db.postgres import create_engine
+from app.db.postgres import create_engine, database_error_handler
 from app.health.router import health_router
 
 logger = get_logger("app.main")
@@ -161,6 +162,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.jwt_service = JWTService.from_settings(settings)
     add_middlewares(app, settings)
     register_exception_handlers(app)
+    # A database lost at any step of a request is a 503, not a 500.
+    app.add_exception_handler(SQLAlchemyError, database_error_handler)
     initiate_routers(app, health_router=health_router, api_router=api_router)
     return app
 

@@ -28,7 +28,7 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_async() -> None:
-    engine = create_async_engine(_url())
+    engine = create_async_engine(_url(), hide_parameters=True)
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_run)

@@ -56,8 +56,9 @@ def database_overrides() -> dict[str, Any]:
     if not server_answers(base.POSTGRES_HOST, base.POSTGRES_PORT):
         if IN_CI:
             pytest.fail("PostgreSQL is required in CI and did not answer", pytrace=False)
-        host, port = start_embedded_postgres(Path(".data/postgres-test"))
-        overrides |= {"POSTGRES_HOST": host, "POSTGRES_PORT": port}
+        # Stopped when the test session's process exits.
+        embedded = start_embedded_postgres(Path(".data/postgres-test"))
+        overrides |= {"POSTGRES_HOST": embedded.host, "POSTGRES_PORT": embedded.port}
     settings = base.model_copy(update=overrides)
     asyncio.run(ensure_database(settings, settings.POSTGRES_DB))
     migrate(settings.database_url)

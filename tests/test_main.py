@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from app.__main__ import ExitCode
 from app.core.config import InsecureSettingsError, Settings
 from app.main import create_app
 
@@ -72,7 +73,7 @@ def test_python_m_app_exits_fast_naming_the_variable(tmp_path: os.PathLike[str])
         timeout=20,
         check=False,
     )
-    assert result.returncode != 0
+    assert result.returncode == ExitCode.INSECURE_SETTINGS
     assert time.monotonic() - started < 5
     assert "ACCESS_TOKEN_SIGNING_KEY" in result.stderr
 

@@ -1,15 +1,13 @@
 """Database access for users and sessions: the only auth module that speaks SQL.
 
 Every method runs inside the request's unit of work (it flushes, never commits) and
-translates driver errors at this boundary: a duplicate email becomes
-`EmailAlreadyRegisteredError`, a database that cannot be reached becomes a 503.
+translates driver errors: a duplicate email becomes `EmailAlreadyRegisteredError`, a
+database that cannot be reached a 503 (`app.db.postgres.errors.translated_errors`).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
 from sqlalchemy import String, and_, or_, select, update
@@ -20,11 +18,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth.models import User, UserSession
 from app.auth.session_cursor import SessionCursor
-from app.core.exceptions import ServiceUnavailableError
 from app.core.http.schemas import SessionDeviceInfo
-from app.core.logger import get_logger
-
-logger = get_logger("app.auth.repository")
+from app.db.postgres.errors import translated_errors
 
 EMAIL_UNIQUE_CONSTRAINT = "uq_users_email"
 
@@ -51,34 +46,9 @@ class EmailAlreadyRegisteredError(Exception):
     """The normalised email belongs to an existing account."""
 
 
-def _is_unavailable(error: BaseException) -> bool:
-    """A lost, refused or exhausted connection rather than a fault in our SQL."""
-    if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
-        return True
-    return isinstance(
-        error,
-        # OperationalError/InterfaceError: connection lost or refused (and transient
-        # server states); TimeoutError: no pooled connection in time; OSError: connect.
-        sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError | OSError,
-    )
-
-
-@asynccontextmanager
-async def _translated_errors() -> AsyncIterator[None]:
-    """Turn a lost or unreachable database into a 503 instead of a 500."""
-    try:
-        yield
-    except (sa_exc.SQLAlchemyError, OSError) as e:
-        if not _is_unavailable(e):
-            raise
-        cause = getattr(e, "orig", None) or e
-        logger.error("database_unavailable", extra={"error": type(cause).__name__})
-        raise ServiceUnavailableError(detail="database unavailable") from e
-
-
 async def commit_translated(db: AsyncSession) -> None:
     """Commit a unit of work opened outside the request's; a lost database is a 503."""
-    async with _translated_errors():
+    async with translated_errors():
         await db.commit()
 
 
@@ -92,7 +62,7 @@ class UserRepository:
         user = User(email=email, password_hash=password_hash, full_name=full_name)
         self._db.add(user)
         try:
-            async with _translated_errors():
+            async with translated_errors():
                 await self._db.flush()
         except sa_exc.IntegrityError as e:
             if EMAIL_UNIQUE_CONSTRAINT in str(e.orig):
@@ -101,11 +71,11 @@ class UserRepository:
         return user
 
     async def get(self, user_id: uuid.UUID) -> User | None:
-        async with _translated_errors():
+        async with translated_errors():
             return await self._db.get(User, user_id)
 
     async def get_by_email(self, email: str) -> User | None:
-        async with _translated_errors():
+        async with translated_errors():
             result = await self._db.execute(select(User).where(User.email == email))
         return result.scalar_one_or_none()
 
@@ -118,7 +88,7 @@ class UserRepository:
         statement begins a new transaction. Nothing has been written at that point, so
         the commit only ends the read.
         """
-        async with _translated_errors():
+        async with translated_errors():
             await self._db.commit()
 
     async def replace_password_hash(self, user_id: uuid.UUID, password_hash: str) -> None:
@@ -129,12 +99,12 @@ class UserRepository:
             .values(password_hash=password_hash)
             .execution_options(synchronize_session=False)
         )
-        async with _translated_errors():
+        async with translated_errors():
             await self._db.execute(statement)
 
     async def set_password_hash(self, user: User, password_hash: str) -> None:
         user.password_hash = password_hash
-        async with _translated_errors():
+        async with translated_errors():
             await self._db.flush()
 
 
@@ -171,7 +141,7 @@ class SessionRepository:
             expires_at=expires_at,
         )
         self._db.add(session)
-        async with _translated_errors():
+        async with translated_errors():
             await self._db.flush()
         return session
 
@@ -182,7 +152,7 @@ class SessionRepository:
             .options(joinedload(UserSession.user))
             .where(UserSession.id == session_id)
         )
-        async with _translated_errors():
+        async with translated_errors():
             result = await self._db.execute(query)
         return result.scalar_one_or_none()
 
@@ -211,7 +181,7 @@ class SessionRepository:
                 )
             )
         query = query.order_by(UserSession.last_used_at.desc(), UserSession.id).limit(limit)
-        async with _translated_errors():
+        async with translated_errors():
             result = await self._db.execute(query)
         return list(result.scalars())
 
@@ -243,7 +213,7 @@ class SessionRepository:
             .where(UserSession.id == session_id)
             .with_for_update(of=UserSession)
         )
-        async with _translated_errors():
+        async with translated_errors():
             result = await self._db.execute(query)
         return result.scalar_one_or_none()
 
@@ -255,7 +225,7 @@ class SessionRepository:
         session.refresh_token_hash = new_hash
         session.rotated_at = now
         session.last_used_at = now
-        async with _translated_errors():
+        async with translated_errors():
             await self._db.flush()
 
     async def revoke(
@@ -291,7 +261,7 @@ class SessionRepository:
             .returning(UserSession.id)
             .execution_options(synchronize_session=False)
         )
-        async with _translated_errors():
+        async with translated_errors():
             result = await self._db.execute(statement)
         return list(result.scalars())
 
@@ -303,7 +273,7 @@ class SessionRepository:
         instead of a second connection that would wait for that lock.
         """
         await self.revoke(session_id, now)
-        async with _translated_errors():
+        async with translated_errors():
             await self._db.commit()
 
     async def touch(self, session_id: uuid.UUID, now: datetime, *, every: timedelta) -> None:
@@ -314,5 +284,5 @@ class SessionRepository:
             .values(last_used_at=now)
             .execution_options(synchronize_session=False)
         )
-        async with _translated_errors():
+        async with translated_errors():
             await self._db.execute(statement)

@@ -109,6 +109,8 @@ class Settings(BaseSettings):
     POSTGRES_CONNECT_TIMEOUT_SECONDS: float = Field(default=3.0, gt=0)
     POSTGRES_COMMAND_TIMEOUT_SECONDS: float = Field(default=30.0, gt=0)
     POSTGRES_EMBEDDED_DIR: Path = Path(".data/postgres")
+    # Keep the embedded server running after the service stops (the next start reuses it).
+    POSTGRES_EMBEDDED_KEEP: bool = False
 
     # Redis (unset: in-process rate limiter)
     REDIS_URL: str | None = None

@@ -8,7 +8,7 @@
     ├── ConflictError            409
     ├── PayloadTooLargeError     413
     ├── RateLimitedError         429
-    └── ServiceUnavailableError  503
+    └── ServiceUnavailableError  503  adds Retry-After
 
 Domain code raises these; `register_exception_handlers` turns them (and Starlette's
 HTTP errors, validation errors and anything unhandled) into problem+json responses.
@@ -29,7 +29,7 @@ from fastapi.utils import is_body_allowed_for_status_code
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.http.openapi import document_problem_responses
-from app.core.http.validation import sanitize_errors
+from app.core.http.validation import is_undecoded_body, sanitize_errors
 from app.core.logger import get_logger, request_id_ctx
 from app.core.response import ResponseFactory, reason_phrase
 
@@ -101,9 +101,15 @@ class RateLimitedError(AppHTTPException):
     default_title = "Too Many Requests"
 
 
+RETRY_AFTER_SECONDS = 5
+
+
 class ServiceUnavailableError(AppHTTPException):
+    """A dependency is down or the process is draining: worth retrying soon."""
+
     default_status = 503
     default_title = "Service Unavailable"
+    default_headers = MappingProxyType({"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
 async def http_exception_handler(request: Request, exc: Exception) -> Response:
@@ -131,14 +137,26 @@ async def http_exception_handler(request: Request, exc: Exception) -> Response:
 
 
 async def validation_exception_handler(request: Request, exc: Exception) -> Response:
-    """422 with the sanitised pydantic errors (see `app.core.http.validation`)."""
+    """422 with the sanitised pydantic errors (see `app.core.http.validation`).
+
+    415 instead when a JSON body arrived under another media type (text/plain, a form):
+    FastAPI then validates the undecoded bytes, and "Input should be a valid
+    dictionary" would not tell the client what to change.
+    """
     if not isinstance(exc, RequestValidationError):  # registered for this type only
         raise exc
+    errors = exc.errors()
+    if any(is_undecoded_body(error) for error in errors):
+        return ResponseFactory(request).error(
+            415,
+            "Unsupported Media Type",
+            "Send the body as application/json.",
+        )
     return ResponseFactory(request).error(
         422,
         "Unprocessable Content",
         "The request did not pass validation; see errors.",
-        errors=sanitize_errors(exc.errors()),
+        errors=sanitize_errors(errors),
     )
 
 

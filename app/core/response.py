@@ -109,7 +109,12 @@ def render_json(content: Any) -> bytes:
         text = json.dumps(
             jsonable_encoder(content), ensure_ascii=False, allow_nan=False, separators=(",", ":")
         )
-    return text.encode("utf-8")
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate (valid in JSON, e.g. echoed back in a 422) has no UTF-8 form;
+        # ASCII JSON writes it as the \\uXXXX escape the client sent.
+        return json.dumps(json.loads(text), allow_nan=False, separators=(",", ":")).encode()
 
 
 class EnvelopeResponse(JSONResponse):

@@ -2,6 +2,7 @@
 
 `/health` answers as long as the process serves requests. `/health/ready` checks each
 dependency concurrently, each bounded by a timeout, and answers 503 while draining.
+Both answer HEAD as GET without the body: uptime checkers probe with HEAD.
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ class Readiness(BaseModel):
     checks: dict[str, CheckResult]
 
 
+# HEAD routes of their own, left out of the OpenAPI document: one route with both
+# methods would give two operations one operationId.
+@health_router.head("/health", include_in_schema=False)
 @health_router.get(
     "/health",
     summary="Liveness: the process is serving",
@@ -49,6 +53,7 @@ async def liveness(responses: ResponseFactoryDep) -> object:
     return responses.success({"status": "ok"})
 
 
+@health_router.head("/health/ready", include_in_schema=False)
 @health_router.get(
     "/health/ready",
     summary="Readiness: dependencies answer",

@@ -119,10 +119,81 @@ async def test_register_password_policy_is_422_on_the_password_field(
     assert await sql("SELECT id FROM users") == []
 
 
+@pytest.mark.parametrize(
+    "password",
+    ["password", "123456789", "qwertyuiop", "iloveyou", "PassWord", "Football"],
+)
+async def test_register_refuses_a_common_password_with_a_reason(
+    client: httpx.AsyncClient, sql: Sql, password: str
+) -> None:
+    """NIST SP 800-63B: refuse passwords from lists of common ones (case does not help)."""
+    body = assert_problem(await register(client, password=password), 422)
+    [error] = body["errors"]
+    assert error["loc"] == ["body", "password"]
+    assert "common" in error["msg"]
+    assert await sql("SELECT id FROM users") == []
+
+
+@pytest.mark.parametrize("password", [" " * 8, "\t \n \u3000 \u00a0  "], ids=["spaces", "mixed"])
+async def test_register_refuses_a_password_of_whitespace_only(
+    client: httpx.AsyncClient, sql: Sql, password: str
+) -> None:
+    body = assert_problem(await register(client, password=password), 422)
+    [error] = body["errors"]
+    assert error["loc"] == ["body", "password"]
+    assert "spaces" in error["msg"]
+    assert await sql("SELECT id FROM users") == []
+
+
 async def test_register_password_policy_follows_settings(make_client: ClientFactory) -> None:
     async with make_client(PASSWORD_MIN_LENGTH=20) as client:
         assert (await register(client, password="x" * 19)).status_code == 422
         assert (await register(client, password="x" * 20)).status_code == 201
+
+
+@pytest.mark.parametrize("field", ["full_name", "email"])
+@pytest.mark.parametrize(
+    "escaped",
+    ["a\\u0000b", "x\\ud800y", "x\\udfffy"],
+    ids=["nul", "high-surrogate", "low-surrogate"],
+)
+async def test_register_string_postgres_cannot_store_is_422_naming_the_field(
+    client: httpx.AsyncClient, sql: Sql, field: str, escaped: str
+) -> None:
+    """NUL and unpaired surrogates are valid JSON but no PostgreSQL text: refused up front."""
+    fields = {"email": "ada@example.com", "password": PASSWORD, "full_name": "Ada"}
+    # Written by hand: a JSON encoder would refuse the lone surrogate before sending it.
+    body = ", ".join(
+        f'"{name}": "{escaped if name == field else value}"' for name, value in fields.items()
+    )
+    response = await client.post(
+        "/api/auth/register",
+        content=("{" + body + "}").encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    problem = assert_problem(response, 422)
+    assert [error["loc"] for error in problem["errors"]] == [["body", field]]
+    assert await sql("SELECT id FROM users") == []
+
+
+@pytest.mark.parametrize(
+    ("content_type", "content"),
+    [
+        ("text/plain", '{"email": "ada@example.com", "password": "correct horse battery"}'),
+        ("application/x-www-form-urlencoded", "email=ada%40example.com&password=correct+horse"),
+    ],
+    ids=["text", "form"],
+)
+async def test_a_json_endpoint_sent_another_media_type_is_415(
+    client: httpx.AsyncClient, sql: Sql, content_type: str, content: str
+) -> None:
+    response = await client.post(
+        "/api/auth/register", content=content.encode(), headers={"Content-Type": content_type}
+    )
+    problem = assert_problem(response, 415)
+    assert "application/json" in problem["detail"]
+    assert "correct" not in response.text  # the body is not echoed
+    assert await sql("SELECT id FROM users") == []
 
 
 # --- login ----------------------------------------------------------------------------

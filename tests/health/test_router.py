@@ -75,3 +75,25 @@ async def test_readiness_is_503_while_draining(
     response = await client.get("/health/ready")
     assert response.status_code == 503
     assert response.json()["errors"] == [{"check": "shutdown"}]
+
+
+async def test_head_on_the_probes_answers_like_get_without_a_body(
+    make_client: ClientFactory,
+) -> None:
+    """Uptime checkers probe with HEAD: same status and headers as GET, no body."""
+    async with make_client(POSTGRES_HOST="127.0.0.1", POSTGRES_PORT=closed_port()) as down:
+        assert (await down.head("/health/ready")).status_code == 503
+    async with make_client() as client:
+        for path in ("/health", "/health/ready"):
+            get = await client.get(path)
+            head = await client.head(path)
+            assert (head.status_code, get.status_code) == (200, 200), path
+            assert head.content == b""
+            assert head.headers["content-type"] == get.headers["content-type"]
+
+
+async def test_readiness_503_tells_when_to_retry(make_client: ClientFactory) -> None:
+    async with make_client(POSTGRES_HOST="127.0.0.1", POSTGRES_PORT=closed_port()) as client:
+        response = await client.get("/health/ready")
+    assert response.status_code == 503
+    assert int(response.headers["retry-after"]) > 0

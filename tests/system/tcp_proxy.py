@@ -5,6 +5,8 @@ fails. Two kinds of failure:
 
 - `cut()`: the server died. Open connections are reset, new ones are reset on accept.
 - `blackhole()`: the network hangs. Bytes are swallowed, nothing answers, nothing closes.
+- `cut_on(marker)`: the server dies at a chosen step: the first client chunk holding
+  `marker` (say b"COMMIT") is dropped and everything is cut, as `cut()` does.
 
 `restore()` forwards again (connections that lived through a blackhole are reset, since
 their protocol state is lost).
@@ -33,6 +35,7 @@ class TcpProxy:
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._cut_marker: bytes | None = None
 
     async def start(self) -> TcpProxy:
         self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
@@ -57,6 +60,10 @@ class TcpProxy:
         self.mode = Mode.CUT
         self._reset_all()
 
+    def cut_on(self, marker: bytes) -> None:
+        """Forward until a client sends a chunk containing `marker`, then `cut()` instead."""
+        self._cut_marker = marker
+
     def blackhole(self) -> None:
         """Swallow traffic without answering or closing, as a hung network would."""
         self.mode = Mode.BLACKHOLE
@@ -65,6 +72,7 @@ class TcpProxy:
         if self.mode is Mode.BLACKHOLE:
             self._reset_all()
         self.mode = Mode.FORWARD
+        self._cut_marker = None
 
     def _reset_all(self) -> None:
         for writer in list(self._writers):
@@ -97,13 +105,23 @@ class TcpProxy:
             writer.transport.abort()
             return
         self._writers.add(up_writer)
-        await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
+        await asyncio.gather(
+            self._pipe(reader, up_writer, watch=True), self._pipe(up_reader, writer)
+        )
 
     async def _pipe(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter | None
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter | None,
+        *,
+        watch: bool = False,
     ) -> None:
         with contextlib.suppress(OSError, asyncio.IncompleteReadError):
             while chunk := await reader.read(65536):
+                if watch and self._cut_marker is not None and self._cut_marker in chunk:
+                    self._cut_marker = None
+                    self.cut()
+                    return
                 if self.mode is Mode.BLACKHOLE or writer is None:
                     continue
                 writer.write(chunk)

@@ -10,6 +10,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
+from typing import Any
 
 import httpx
 import pytest
@@ -87,6 +88,7 @@ async def test_api_calls_needing_postgres_answer_503_during_an_outage_then_recov
 
         assert login.status_code == 503
         assert _is_problem(login, 503)
+        assert int(login.headers["retry-after"]) > 0
         assert register.status_code == 503
         assert _is_problem(register, 503)
         # A silent network costs each call its timeouts (ping, then connect), never a hang.
@@ -136,3 +138,73 @@ async def test_login_limit_holds_in_process_while_redis_is_down_and_redis_counts
         await asyncio.sleep(1.2)  # the limiter tries Redis again after its retry interval
         # Redis still holds the 2 hits from before the outage.
         assert await _logins(client, 200, 4) == [401, 401, 401, 429]
+
+
+def _behind(proxy: TcpProxy) -> dict[str, Any]:
+    """Settings for an app whose database traffic goes through `proxy`."""
+    return {
+        **proxied_postgres(proxy),
+        "POSTGRES_COMMAND_TIMEOUT_SECONDS": COMMAND_TIMEOUT_SECONDS,
+        "RATE_LIMIT_ENABLED": False,
+    }
+
+
+async def _signed_in_headers(client: httpx.AsyncClient) -> dict[str, str]:
+    account = {"email": "commit@example.com", "password": "correct horse battery"}
+    assert (await client.post("/api/auth/register", json=account)).status_code == 201
+    response = await client.post("/api/auth/login", json=account)
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['data']['access_token']}"}
+
+
+async def test_a_database_lost_at_commit_answers_503(
+    make_client: MakeClient, postgres_proxy: TcpProxy
+) -> None:
+    """The unit of work's COMMIT is a database step like any other: lost, it is a 503."""
+    async with make_client(**_behind(postgres_proxy)) as client:
+        headers = await _signed_in_headers(client)
+        assert (await client.get("/api/auth/me", headers=headers)).status_code == 200
+
+        postgres_proxy.cut_on(b"COMMIT")
+        response = await client.get("/api/auth/me", headers=headers)
+
+        assert postgres_proxy.mode.value == "cut"  # the request did reach its COMMIT
+        assert response.status_code == 503, response.text
+        assert _is_problem(response, 503)
+
+        postgres_proxy.restore()
+        assert (await _eventually_ready(client, within=5.0)).status_code == 200
+        assert (await client.get("/api/auth/me", headers=headers)).status_code == 200
+
+
+async def test_requests_in_flight_while_the_database_goes_and_comes_back_get_no_500(
+    make_client: MakeClient, postgres_proxy: TcpProxy
+) -> None:
+    """16 clients loop on /me while the database is cut and restored: 200 or 503, never 500."""
+    async with make_client(**_behind(postgres_proxy), LOG_ACCESS=False) as client:
+        headers = await _signed_in_headers(client)
+        statuses: list[int] = []
+        stop = asyncio.Event()
+
+        async def loop() -> None:
+            while not stop.is_set():
+                response = await client.get("/api/auth/me", headers=headers)
+                statuses.append(response.status_code)
+                if response.status_code >= 500:
+                    assert _is_problem(response, response.status_code), response.text
+
+        async def outages() -> None:
+            # Cut and restore a few times, so that cuts land at every step of a request.
+            for _ in range(4):
+                await asyncio.sleep(0.3)
+                postgres_proxy.cut()
+                await asyncio.sleep(0.3)
+                postgres_proxy.restore()
+            await asyncio.sleep(0.5)
+            stop.set()
+
+        await asyncio.gather(outages(), *(loop() for _ in range(16)))
+
+        assert 500 not in statuses, f"{statuses.count(500)} of {len(statuses)} were 500"
+        assert set(statuses) == {200, 503}
+        assert (await client.get("/api/auth/me", headers=headers)).status_code == 200

@@ -98,6 +98,17 @@ def sanitize_error(error: Mapping[str, Any]) -> dict[str, Any]:
     return clean
 
 
+def is_undecoded_body(error: Mapping[str, Any]) -> bool:
+    """The error is about a whole request body that was not decoded as JSON.
+
+    FastAPI decodes a body as JSON only when its Content-Type says JSON; under any
+    other type the model is validated against the raw bytes.
+    """
+    return tuple(error.get("loc", ())) == ("body",) and isinstance(
+        error.get("input"), bytes | bytearray
+    )
+
+
 def sanitize_errors(errors: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """At most MAX_ERRORS sanitised errors."""
     out: list[dict[str, Any]] = []

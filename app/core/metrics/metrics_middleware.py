@@ -1,9 +1,10 @@
 """HTTP request metrics: app_requests_total, app_request_latency_seconds, app_errors_total.
 
 Label normalisation keeps the number of series bounded whatever clients send:
-- `endpoint` is the matched route's template (`/api/items/{item_id}`, see
-  `app.core.http.route`), never the raw path; every unmatched path (404s, scans,
-  trailing-slash redirects) shares `UNMATCHED`.
+- `endpoint` is the route template (`/api/items/{item_id}`, see
+  `app.core.http.route`), never the raw path, whoever answered: requests refused
+  before routing (429, 413) and FastAPI's docs routes are matched against the route
+  table. Every path no route matches (404s, scans) shares `UNMATCHED`.
 - `method` outside the standard HTTP methods becomes `OTHER`.
 - `status` is what the app sent, captured by wrapping `send`; 500 if an exception
   escaped before a response started (the server answers 500 then).
@@ -28,7 +29,7 @@ from prometheus_client.metrics import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.http.error_boundary import UNHANDLED_EXCEPTION_STATE_KEY
-from app.core.http.route import route_template
+from app.core.http.route import route_template, template_by_matching
 from app.core.metrics.global_metrics import error_count, request_count, request_latency
 
 UNMATCHED = "<unmatched>"
@@ -84,7 +85,7 @@ class MetricsMiddleware:
             method = scope["method"]
             if method not in HTTP_METHODS:
                 method = OTHER_METHOD
-            endpoint = route_template(scope) or UNMATCHED
+            endpoint = route_template(scope) or template_by_matching(scope) or UNMATCHED
             key = (method, endpoint, status)
             try:
                 counter, histogram = self._children[key]
@@ -97,5 +98,5 @@ class MetricsMiddleware:
             histogram.observe(elapsed)
 
     def _count_error(self, scope: Scope, exc: BaseException) -> None:
-        endpoint = route_template(scope) or UNMATCHED
+        endpoint = route_template(scope) or template_by_matching(scope) or UNMATCHED
         self._errors.labels(endpoint, type(exc).__name__).inc()

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, TypeVar
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from app.core.security.common_passwords import is_common_password, prepare_common_passwords
+
 if TYPE_CHECKING:
     from app.core.config import Settings
 
@@ -98,6 +100,8 @@ class PasswordSecurity:
         )
         # Verifying an unknown user's login against this costs what a real verify costs.
         self.dummy_hash = self._hasher.hash(secrets.token_urlsafe(32))
+        # Build the common-password set off the event loop before the first registration.
+        prepare_common_passwords()
         # Argon2 runs since construction (hashes and verifies; the dummy's excluded),
         # counted from the hashing threads: what a use case really costs.
         self._runs = 0
@@ -124,7 +128,12 @@ class PasswordSecurity:
         )
 
     def check_policy(self, password: str) -> None:
-        """Refuse a password that is too short or too long, without hashing it."""
+        """Refuse a password that is too short, too long, blank or common, without hashing it.
+
+        Only the length, blankness and common-password list are checked (NIST SP 800-63B):
+        no rules about character classes, which make passwords harder to remember, not
+        to guess.
+        """
         if len(password) < self.min_length:
             raise PasswordPolicyError(
                 f"password is too short: at least {self.min_length} characters"
@@ -133,6 +142,13 @@ class PasswordSecurity:
             raise PasswordPolicyError(f"password is too long: at most {self.max_length} characters")
         if not password.isprintable() and any(_is_surrogate(char) for char in password):
             raise PasswordPolicyError("password is not valid Unicode text")
+        if password.isspace():
+            raise PasswordPolicyError("password must not be only spaces")
+        if is_common_password(password):
+            raise PasswordPolicyError(
+                "password is too common: it is on a list of passwords attackers try first; "
+                "choose a less common one"
+            )
 
     def generate_password_hash(self, password: str) -> str:
         self._count_run()

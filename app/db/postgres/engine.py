@@ -70,6 +70,9 @@ def create_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
         # older than the failure, so one request pays (a 503, or a retry where the
         # caller knows the statement is safe to repeat) instead of every request.
         pool_pre_ping=False,
+        # Bound values (password hashes, emails, tokens) never enter an error's text or a
+        # log line, in any environment.
+        hide_parameters=True,
         connect_args={
             "timeout": settings.POSTGRES_CONNECT_TIMEOUT_SECONDS,
             # Without it a statement on a connection whose network went silent waits

@@ -1,4 +1,9 @@
-"""One unit of work per request: commit once at the end, roll back on error."""
+"""One unit of work per request: commit once at the end, roll back on error.
+
+COMMIT is a database step like any other: a database lost there is a 503 (see
+`app.db.postgres.errors`). A rollback on a connection that is already gone must not
+replace the error that made the request fail, so its own connection errors are dropped.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.db.postgres.errors import is_database_unavailable, translated_errors
+
 
 async def get_db_session(request: Request) -> AsyncIterator[AsyncSession]:
     """Yield a session; commit if the endpoint returned, roll back if it raised."""
@@ -16,9 +23,18 @@ async def get_db_session(request: Request) -> AsyncIterator[AsyncSession]:
         try:
             yield session
         except BaseException:
-            await session.rollback()
+            await _rollback(session)
             raise
-        await session.commit()
+        async with translated_errors():
+            await session.commit()
+
+
+async def _rollback(session: AsyncSession) -> None:
+    try:
+        await session.rollback()
+    except Exception as e:
+        if not is_database_unavailable(e):
+            raise
 
 
 # scope="function": commit before the response is sent, so a failed commit is reported.

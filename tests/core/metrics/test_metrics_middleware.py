@@ -164,3 +164,49 @@ async def test_validation_errors_and_405_keep_the_template(
     assert not [
         labels for labels in names(series, "app_requests_total") if "nothing" in labels["endpoint"]
     ]
+
+
+def _delta(before: Any, after: Any, **labels: str) -> float:
+    return value(after, "app_requests_total", **labels) - value(
+        before, "app_requests_total", **labels
+    )
+
+
+async def test_requests_refused_by_middleware_keep_the_route_template(
+    make_client: Callable[..., Any], scrape: Callable[..., Any]
+) -> None:
+    """A 429 from the rate limiter and a 413 from the body limit answer before routing;
+    a dashboard still has to see which endpoint is throttled or flooded."""
+    async with make_client(
+        RATE_LIMIT_LOGIN_PER_IP="1/minute", MAX_REQUEST_BODY_BYTES=512
+    ) as client:
+        before = await scrape(client)
+        login = {"email": "ada@example.com", "password": "correct horse battery"}
+        assert (await client.post("/api/auth/login", json=login)).status_code == 401
+        assert (await client.post("/api/auth/login", json=login)).status_code == 429
+        too_big = {**login, "full_name": "x" * 1024}
+        assert (await client.post("/api/auth/register", json=too_big)).status_code == 413
+        assert (await client.get("/api/auth/me")).status_code == 401
+        after = await scrape(client)
+    for endpoint, status in [
+        ("/api/auth/login", "429"),
+        ("/api/auth/register", "413"),
+        ("/api/auth/me", "401"),
+    ]:
+        method = "GET" if endpoint.endswith("/me") else "POST"
+        assert _delta(before, after, method=method, endpoint=endpoint, status=status) == 1, endpoint
+    assert _delta(before, after, method="POST", endpoint=UNMATCHED, status="429") == 0
+    assert _delta(before, after, method="POST", endpoint=UNMATCHED, status="413") == 0
+
+
+async def test_fastapis_own_docs_routes_keep_their_path_as_endpoint(
+    client: httpx.AsyncClient, scrape: Callable[..., Any]
+) -> None:
+    before = await scrape(client)
+    for path in ("/docs", "/redoc", "/openapi.json"):
+        assert (await client.get(path)).status_code == 200
+    assert (await client.get("/no/such/page")).status_code == 404
+    after = await scrape(client)
+    for path in ("/docs", "/redoc", "/openapi.json"):
+        assert _delta(before, after, method="GET", endpoint=path, status="200") == 1, path
+    assert _delta(before, after, method="GET", endpoint=UNMATCHED, status="404") == 1

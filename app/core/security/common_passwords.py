@@ -1,0 +1,31 @@
+"""The common-password list that registration refuses (NIST SP 800-63B, 5.1.1.2).
+
+Verifiers should refuse passwords found in lists of commonly used or breached ones.
+The list is the 30,000 most common passwords that zxcvbn ships (its `passwords`
+frequency list, MIT licence), so nothing is fetched at run time. Building the set
+costs ~80 ms, so it is built once per process, on first use or ahead of it from a
+thread of its own (`PasswordSecurity` asks for it when it is created), never at import.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import cache
+
+
+@cache
+def common_passwords() -> frozenset[str]:
+    """The list, lower-cased: one in it in any letter case is just as guessable."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(password.lower() for password in FREQUENCY_LISTS["passwords"])
+
+
+def prepare_common_passwords() -> None:
+    """Build the set in a thread of its own, unless it is built already."""
+    if common_passwords.cache_info().currsize == 0:
+        threading.Thread(target=common_passwords, name="common-passwords", daemon=True).start()
+
+
+def is_common_password(password: str) -> bool:
+    return password.lower() in common_passwords()
