@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from datetime import timedelta
 from types import FrameType
 from typing import Any
@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from app.api import api_router
+from app.auth.cache_listener import running_session_cache
 from app.auth.session_purge import purge_dead_sessions_periodically
 from app.core import (
     Settings,
@@ -96,6 +97,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         else None
     )
     app.state.draining = False
+    owned = AsyncExitStack()  # closed in `finally`, before the engine is disposed
+    app.state.session_cache = await owned.enter_async_context(
+        running_session_cache(settings, engine)
+    )
     rate_limiter: RateLimiter | None = getattr(app.state, "rate_limiter", None)
     if rate_limiter is not None:
         await rate_limiter.start()
@@ -120,6 +125,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         app.state.draining = True
         await cancel_background_tasks(tasks)
+        await owned.aclose()
         prometheus.mark_process_dead()  # this worker's live gauges leave /metrics
         if app.state.mongo is not None:
             await app.state.mongo.close()

@@ -89,10 +89,9 @@ def test_api_routes_are_tried_first_and_fastapis_docs_routes_last(settings: Sett
         "/docs/oauth2-redirect",
         "/redoc",
     ]
-    first = app.router.routes[0]
-    assert (
-        first.matches({"type": "http", "path": "/api/auth/me", "method": "GET"})[0].name == "FULL"
-    )
+    api = [i for i, path in enumerate(paths) if str(path).startswith("/api/")]
+    assert api == list(range(len(api)))
+    assert "/api/auth/me" in paths
 
 
 # Runs in its own process: an OpenTelemetry tracer provider can be set once per process.

@@ -6,16 +6,26 @@ log line written while serving an authenticated request or connection carries th
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import timedelta
-from typing import Annotated
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
 
-from fastapi import Depends, WebSocket, WebSocketException, status
+from fastapi import Depends, Request, WebSocket, WebSocketException, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.auth.repository import SessionRepository, UserRepository
-from app.auth.service import AuthConfig, AuthService, CurrentSession
+from app.auth.repository import SessionRepository, UserRepository, commit_translated
+from app.auth.service import (
+    SESSION_ENDED,
+    AuthConfig,
+    AuthService,
+    CurrentSession,
+    decode_access_claims,
+    parse_session_id,
+)
+from app.auth.session_cache import CachedCaller, SessionCache
 from app.auth.session_watch import SessionWatch
 from app.core.config import Settings
 from app.core.dependencies import JWTServiceDep, PasswordSecurityDep, SettingsDep
@@ -74,19 +84,78 @@ AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]
 
 
 async def get_current_user_session(
-    service: AuthServiceDep,
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+    tokens: JWTServiceDep,
 ) -> CurrentSession:
     """The caller of this HTTP request; 401 with `WWW-Authenticate: Bearer` otherwise.
 
+    Most requests are answered from the process's `SessionCache` without touching the
+    database; a miss (or a distrusted cache) authenticates in a short unit of work of
+    its own, so an endpoint that only needs the caller never holds a pooled connection.
     `user_id_ctx` is left set: the request runs in its own context, and the access log
     line written after the endpoint should carry the user too.
     """
     if credentials is None:
         raise AuthenticationError(detail="missing bearer token")
-    current = await service.authenticate(credentials.credentials)
+    current = await authenticate_cached(request.app.state, tokens, credentials.credentials)
     user_id_ctx.set(str(current.user.id))
     return current
+
+
+async def authenticate_cached(state: Any, tokens: JWTService, token: str) -> CurrentSession:
+    """`AuthService.authenticate`, answered from the session cache when it can be."""
+    cache: SessionCache | None = getattr(state, "session_cache", None)
+    if cache is None:
+        return await _authenticate_in_database(state, tokens, token)
+    claims = decode_access_claims(tokens, token)
+    session_id = parse_session_id(claims)
+    cached = cache.get(session_id)
+    if cached is None or str(cached.user_id) != claims["sub"]:
+        generation = cache.generation
+        current = await _authenticate_in_database(state, tokens, token)
+        cache.put(CachedCaller.of(current.session), generation=generation)
+        return current
+    now = datetime.now(UTC)
+    if cached.expires_at <= now:
+        raise AuthenticationError(detail=SESSION_ENDED)
+    config = auth_config(state.settings)
+    if now - cached.last_used_at >= config.activity_resolution:
+        await _touch(state, session_id, now, config.activity_resolution)
+        cache.touched(cached, now)
+    return CurrentSession.of(cached.session)
+
+
+async def _authenticate_in_database(state: Any, tokens: JWTService, token: str) -> CurrentSession:
+    """Authenticate in a unit of work of its own, once more if a pooled connection was dead.
+
+    The pool does not ping connections at checkout; a connection that died meanwhile
+    (database restarted, idle connection cut) fails on first use and is invalidated
+    with every older pooled one. Authentication is safe to repeat, so it is retried
+    once on a fresh connection rather than answered 503.
+    """
+    try:
+        return await _authenticate_once(state, tokens, token)
+    except ServiceUnavailableError as e:
+        if not (isinstance(e.__cause__, DBAPIError) and e.__cause__.connection_invalidated):
+            raise
+    return await _authenticate_once(state, tokens, token)
+
+
+async def _authenticate_once(state: Any, tokens: JWTService, token: str) -> CurrentSession:
+    sessionmaker: async_sessionmaker[AsyncSession] = state.sessionmaker
+    async with sessionmaker() as db:
+        service = build_auth_service(db, state.password_security, tokens, state.settings)
+        current = await service.authenticate(token)
+        await commit_translated(db)
+    return current
+
+
+async def _touch(state: Any, session_id: uuid.UUID, now: datetime, every: timedelta) -> None:
+    sessionmaker: async_sessionmaker[AsyncSession] = state.sessionmaker
+    async with sessionmaker() as db:
+        await SessionRepository(db).touch(session_id, now, every=every)
+        await commit_translated(db)
 
 
 CurrentSessionDep = Annotated[CurrentSession, Depends(get_current_user_session)]

@@ -46,6 +46,12 @@ class EmailAlreadyRegisteredError(Exception):
     """The normalised email belongs to an existing account."""
 
 
+async def commit_translated(db: AsyncSession) -> None:
+    """Commit a unit of work opened outside the request's; a lost database is a 503."""
+    async with translated_errors():
+        await db.commit()
+
+
 class UserRepository:
     """Users by id and by (normalised) email."""
 

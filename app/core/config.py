@@ -98,8 +98,13 @@ class Settings(BaseSettings):
     POSTGRES_PORT: int = Field(default=5432, ge=1, le=65535)
     # Unset: the project's own database, PROJECT_NAME as an identifier (created when missing).
     POSTGRES_DB: str = ""
-    POSTGRES_POOL_SIZE: int = Field(default=10, ge=1)
-    POSTGRES_MAX_OVERFLOW: int = Field(default=10, ge=0)
+    # Sized so 32 concurrent requests per worker do not open and close overflow
+    # connections all the time (each costs a connect, TLS attempt and type
+    # introspection). The pool opens connections only as load needs them; recycled
+    # hourly so no connection lives forever.
+    POSTGRES_POOL_SIZE: int = Field(default=32, ge=1)
+    POSTGRES_MAX_OVERFLOW: int = Field(default=8, ge=0)
+    POSTGRES_POOL_RECYCLE_SECONDS: int = Field(default=3600, ge=-1)
     POSTGRES_POOL_TIMEOUT_SECONDS: float = Field(default=5.0, gt=0)
     POSTGRES_CONNECT_TIMEOUT_SECONDS: float = Field(default=3.0, gt=0)
     POSTGRES_COMMAND_TIMEOUT_SECONDS: float = Field(default=30.0, gt=0)
@@ -127,6 +132,10 @@ class Settings(BaseSettings):
     SESSION_PURGE_INTERVAL_SECONDS: float = Field(default=3600.0, gt=0)
     JWT_LEEWAY_SECONDS: int = Field(default=0, ge=0, le=60)
     REFRESH_REUSE_GRACE_SECONDS: int = Field(default=0, ge=0, le=60)
+    # Authenticated callers cached per process (app/auth/session_cache.py), invalidated
+    # by PostgreSQL LISTEN/NOTIFY; the TTL is only a safety net. 0 entries: no cache.
+    AUTH_CACHE_MAX_ENTRIES: int = Field(default=10_000, ge=0)
+    AUTH_CACHE_TTL_SECONDS: float = Field(default=30.0, gt=0, le=3600)
     # An open WebSocket re-checks its session this often (and closes at the token's exp).
     WS_SESSION_CHECK_SECONDS: float = Field(default=5.0, gt=0, le=3600)
     # Keys from files (Docker/Kubernetes secrets); a file replaces its variable.

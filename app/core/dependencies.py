@@ -1,7 +1,9 @@
 """FastAPI `Depends` wrappers and `Annotated` aliases for the core services.
 
 Services live on `app.state` (created by `create_app`/lifespan); these providers hand
-them to endpoints so tests can build an app from their own Settings.
+them to endpoints so tests can build an app from their own Settings. Every provider is
+`async def` although none awaits: FastAPI runs a plain `def` dependency in the thread
+pool, a thread hop per provider per request (tests/test_route_dependencies.py).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from app.core.response import ResponseFactory, get_response_factory
 from app.core.security import JWTService, PasswordSecurity
 
 
-def get_app_settings(connection: HTTPConnection) -> Settings:
+async def get_app_settings(connection: HTTPConnection) -> Settings:
     """The Settings this app was created with (HTTP requests and WebSockets alike)."""
     settings: Settings = connection.app.state.settings
     return settings
@@ -29,13 +31,13 @@ SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 ResponseFactoryDep = Annotated[ResponseFactory, Depends(get_response_factory)]
 
 
-def get_password_security(connection: HTTPConnection) -> PasswordSecurity:
+async def get_password_security(connection: HTTPConnection) -> PasswordSecurity:
     """The app's Argon2id hasher (HTTP requests and WebSockets alike)."""
     password_security: PasswordSecurity = connection.app.state.password_security
     return password_security
 
 
-def get_jwt_service(connection: HTTPConnection) -> JWTService:
+async def get_jwt_service(connection: HTTPConnection) -> JWTService:
     """The app's JWT service (HTTP requests and WebSockets alike)."""
     jwt_service: JWTService = connection.app.state.jwt_service
     return jwt_service
@@ -45,7 +47,7 @@ PasswordSecurityDep = Annotated[PasswordSecurity, Depends(get_password_security)
 JWTServiceDep = Annotated[JWTService, Depends(get_jwt_service)]
 
 
-def get_device_info(connection: HTTPConnection) -> SessionDeviceInfo:
+async def get_device_info(connection: HTTPConnection) -> SessionDeviceInfo:
     """The client's device info, as the device-info middleware stored it on the request.
 
     Computed here only for an app built without that middleware.

@@ -10,6 +10,7 @@ from app.core.http.docs import ASSETS_URL
 from app.core.jwks import jwks_router
 from app.core.metrics.metrics_router import metrics_router
 from app.core.response import SuccessEnvelope
+from app.core.route_table import include_flat
 
 root_router = APIRouter(tags=["root"])
 
@@ -40,15 +41,14 @@ async def root(settings: SettingsDep, responses: ResponseFactoryDep) -> object:
 def initiate_routers(app: FastAPI, *, health_router: APIRouter, api_router: APIRouter) -> None:
     """Mount the API at `/api`, then health and metrics, and serve `GET /`.
 
-    `core` never imports the domains, so `main.py` hands their routers in. The API goes
-    first and FastAPI's docs routes last: FastAPI tries routes in order (a few µs each),
-    most traffic is API traffic, and no core path starts with `/api`.
+    `core` never imports the domains, so `main.py` hands their routers in. Every route
+    lands in the app's own table (`include_flat`), not behind nested routers. The API
+    goes first and FastAPI's docs routes last: FastAPI tries routes in order, most
+    traffic is API traffic, and no core path starts with `/api`.
     """
-    app.include_router(api_router, prefix="/api")
-    app.include_router(health_router)
-    app.include_router(metrics_router)
-    app.include_router(jwks_router)
-    app.include_router(root_router)
+    include_flat(app.router, api_router, prefix="/api")
+    for router in (health_router, metrics_router, jwks_router, root_router):
+        include_flat(app.router, router)
     _docs_routes_last(app)
 
 

@@ -195,6 +195,9 @@ class ResponseFactory:
         )
 
 
-def get_response_factory(request: Request) -> ResponseFactory:
-    """FastAPI dependency: a ResponseFactory bound to the current request."""
+async def get_response_factory(request: Request) -> ResponseFactory:
+    """FastAPI dependency: a ResponseFactory bound to the current request.
+
+    `async def` although it never awaits: a plain `def` would cost a thread hop.
+    """
     return ResponseFactory(request)

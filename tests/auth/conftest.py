@@ -3,11 +3,13 @@ and a real uvicorn server for the WebSocket tests."""
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -18,6 +20,8 @@ from app.core.config import Settings
 from app.main import create_app
 from tests.conftest import _truncate_all
 from tests.live_server import serving
+
+T = TypeVar("T")
 
 PASSWORD = "correct horse battery staple"
 CHROME_MAC = (
@@ -66,6 +70,20 @@ async def signed_in(
     assert response.status_code == 200, response.text
     data: dict[str, Any] = response.json()["data"]
     return data
+
+
+async def within_a_second(probe: Callable[[], Awaitable[T]], expected: T) -> T:
+    """`await probe()` until it returns `expected`, for up to a second; the last result.
+
+    A change written by another process (psql, the CLI, another instance) reaches this
+    process's session cache through PostgreSQL NOTIFY: within a second, not at once.
+    """
+    deadline = time.monotonic() + 1.0
+    while True:
+        result = await probe()
+        if result == expected or time.monotonic() > deadline:
+            return result
+        await asyncio.sleep(0.02)
 
 
 def bearer(token: str) -> dict[str, str]:

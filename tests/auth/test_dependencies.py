@@ -16,7 +16,7 @@ from websockets.exceptions import ConnectionClosed
 
 from app.auth.dependencies import require_roles
 from app.auth.service import CurrentSession
-from tests.auth.conftest import ClientFactory, bearer, log_records, signed_in
+from tests.auth.conftest import ClientFactory, bearer, log_records, signed_in, within_a_second
 
 Sql = Callable[..., Any]
 LiveServer = Callable[..., AbstractAsyncContextManager[str]]
@@ -105,8 +105,11 @@ async def test_require_roles_answers_403_when_a_role_is_missing(
     assert body["errors"] == [{"missing_roles": ["admin"]}]
 
     await sql("UPDATE users SET roles = ARRAY['user', 'admin']")
-    allowed = await client.get("/test/admin", headers=headers)
-    assert allowed.status_code == 200
+
+    async def admin_status() -> int:
+        return (await client.get("/test/admin", headers=headers)).status_code
+
+    assert await within_a_second(admin_status, 200) == 200
     assert (await client.get("/test/admin")).status_code == 401
 
 
@@ -218,3 +221,20 @@ async def test_websocket_log_lines_carry_the_user_id(
         user_id = json.loads(await socket.recv())["user_id"]
     connected = [r for r in log_records(log_dir) if r.get("message") == "websocket_connected"]
     assert [r.get("user_id") for r in connected] == [user_id]
+
+
+async def test_a_pooled_connection_that_died_costs_a_retry_not_a_503(
+    make_client: ClientFactory, sql: Callable[..., Any]
+) -> None:
+    """The pool does not ping at checkout; authentication retries on a fresh connection."""
+    async with make_client(AUTH_CACHE_MAX_ENTRIES=0) as client:
+        token = (await signed_in(client))["access_token"]
+        assert (await client.get("/api/auth/me", headers=bearer(token))).status_code == 200
+        killed = await sql(
+            "SELECT pg_terminate_backend(pid) AS done FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND backend_type = 'client backend'"
+        )
+        assert killed  # the app's pooled connection(s) were cut
+        response = await client.get("/api/auth/me", headers=bearer(token))
+        assert response.status_code == 200, response.text

@@ -413,3 +413,54 @@ def test_access_and_refresh_tokens_are_typed_and_addressed_apart(
     access_aud = jwt.decode(access, options={"verify_signature": False})["aud"]
     refresh_aud = jwt.decode(refresh, options={"verify_signature": False})["aud"]
     assert (access_aud, refresh_aud) == (AUDIENCE, ISSUER)
+
+
+def test_the_header_of_our_tokens_is_parsed_once_per_key_not_per_token(
+    make_service: Callable[..., JWTService], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = make_service()
+    users = [str(uuid.uuid4()) for _ in range(3)]
+    tokens = [service.create_access_token(user, ["user"], "s") for user in users]
+    parsed: list[str] = []
+    unverified_header = jwt.get_unverified_header
+
+    def counting(token: str) -> dict[str, Any]:
+        parsed.append(token)
+        return unverified_header(token)
+
+    monkeypatch.setattr(jwt, "get_unverified_header", counting)
+    assert [service.decode_access_token(token)["sub"] for token in tokens] == users
+    assert parsed == tokens[:1]
+
+
+def test_an_access_token_is_verified_once_then_remembered_until_it_expires(
+    make_service: Callable[..., JWTService], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = make_service()
+    token = service.create_access_token("user-1", ["user"], "s")
+    verified: list[str] = []
+    decode = jwt.decode
+
+    def counting(token: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        verified.append(token)
+        return decode(token, *args, **kwargs)
+
+    monkeypatch.setattr(jwt, "decode", counting)
+    first = service.decode_access_token(token)
+    assert service.decode_access_token(token) == first
+    assert verified == [token]
+
+    expiry = first["exp"]
+    monkeypatch.setattr(time, "time", lambda: float(expiry))
+    with pytest.raises(ExpiredTokenError):
+        service.decode_access_token(token)
+
+
+def test_a_refused_token_is_not_remembered(make_service: Callable[..., JWTService]) -> None:
+    service = make_service()
+    token = service.create_access_token("user-1", ["user"], "s")
+    head, payload, signature = token.split(".")
+    forged = f"{head}.{payload}.{signature[:-4]}AAAA"
+    for _ in range(2):
+        with pytest.raises(TokenSignatureError):
+            service.decode_access_token(forged)

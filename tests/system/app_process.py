@@ -152,14 +152,16 @@ class AppProcess:
 
     def wait_for_workers(self, workers: int, timeout: float = 60.0) -> None:
         """Until `workers` processes have logged `startup_complete` (each serves then)."""
+        self.wait_for_message("startup_complete", workers, timeout)
+
+    def wait_for_message(self, message: str, processes: int, timeout: float = 60.0) -> None:
+        """Until `message` stands in the log files of `processes` processes (workers)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            started = {
-                name
-                for name, record in self.log_records_by_file()
-                if record["message"] == "startup_complete"
+            logged = {
+                name for name, record in self.log_records_by_file() if record["message"] == message
             }
-            if len(started) >= workers:
+            if len(logged) >= processes:
                 return
             time.sleep(0.2)
-        raise AssertionError(f"{workers} workers did not start within {timeout} s")
+        raise AssertionError(f"{processes} processes did not log {message!r} within {timeout} s")

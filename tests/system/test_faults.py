@@ -160,8 +160,11 @@ async def _signed_in_headers(client: httpx.AsyncClient) -> dict[str, str]:
 async def test_a_database_lost_at_commit_answers_503(
     make_client: MakeClient, postgres_proxy: TcpProxy
 ) -> None:
-    """The unit of work's COMMIT is a database step like any other: lost, it is a 503."""
-    async with make_client(**_behind(postgres_proxy)) as client:
+    """The unit of work's COMMIT is a database step like any other: lost, it is a 503.
+
+    The session cache is off: with it, /me answers from memory and reaches no COMMIT.
+    """
+    async with make_client(**_behind(postgres_proxy), AUTH_CACHE_MAX_ENTRIES=0) as client:
         headers = await _signed_in_headers(client)
         assert (await client.get("/api/auth/me", headers=headers)).status_code == 200
 

@@ -1,8 +1,9 @@
 """GET /metrics and GET /metrics/{prefix}: the Prometheus text exposition.
 
 With METRICS_AUTH_TOKEN set, both require `Authorization: Bearer <token>`, compared in
-constant time; anything else is a 401 problem+json. Rendering runs in the threadpool
-(sync endpoints), so a large scrape does not hold the event loop.
+constant time; anything else is a 401 problem+json. The endpoints are `async def` like
+every provider (tests/test_route_dependencies.py) and hand the rendering itself to the
+thread pool, so a large scrape does not hold the event loop.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import hmac
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from app.core.dependencies import SettingsDep
 from app.core.exceptions import AuthenticationError
@@ -18,7 +20,7 @@ from app.core.http.no_store import NoStoreRoute
 from app.core.metrics.prometheus import CONTENT_TYPE_LATEST, prometheus
 
 
-def require_metrics_token(request: Request, settings: SettingsDep) -> None:
+async def require_metrics_token(request: Request, settings: SettingsDep) -> None:
     """Let the scrape through when no token is configured or the bearer token matches."""
     if settings.METRICS_AUTH_TOKEN is None:
         return
@@ -43,8 +45,8 @@ _EXPOSITION: dict[int | str, dict[str, Any]] = {
 @metrics_router.get(
     "/metrics", summary="All Prometheus metrics", response_class=Response, responses=_EXPOSITION
 )
-def all_metrics() -> Response:
-    return Response(prometheus.render(), media_type=CONTENT_TYPE_LATEST)
+async def all_metrics() -> Response:
+    return Response(await run_in_threadpool(prometheus.render), media_type=CONTENT_TYPE_LATEST)
 
 
 @metrics_router.get(
@@ -53,5 +55,6 @@ def all_metrics() -> Response:
     response_class=Response,
     responses=_EXPOSITION,
 )
-def metrics_with_prefix(prefix: str) -> Response:
-    return Response(prometheus.render(prefix), media_type=CONTENT_TYPE_LATEST)
+async def metrics_with_prefix(prefix: str) -> Response:
+    exposition = await run_in_threadpool(prometheus.render, prefix)
+    return Response(exposition, media_type=CONTENT_TYPE_LATEST)

@@ -40,6 +40,8 @@ if TYPE_CHECKING:
     from app.core.config import Settings
 
 TokenType = Literal["access", "refresh"]
+_MAX_REMEMBERED_HEADERS: Final = 64
+_MAX_REMEMBERED_TOKENS: Final = 10_000  # ~0.5 KB each
 # Explicit typing (RFC 8725 3.11): access tokens are RFC 9068 JWT access tokens; refresh
 # tokens get a type of their own that no access-token verifier accepts.
 TOKEN_TYP: Final[dict[TokenType, str]] = {"access": "at+jwt", "refresh": "refresh+jwt"}
@@ -200,6 +202,8 @@ class JWTService:
         self.access_token_ttl_seconds = int(access_ttl.total_seconds())
         self.refresh_token_ttl_seconds = int(refresh_ttl.total_seconds())
         self.leeway_seconds = leeway_seconds
+        self._headers: dict[str, dict[str, Any]] = {}
+        self._verified: dict[str, TokenClaims] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> JWTService:
@@ -260,18 +264,31 @@ class JWTService:
         return self._encode("refresh", user_id, roles, session_id, self.refresh_token_ttl_seconds)
 
     def decode_access_token(self, token: str) -> TokenClaims:
-        """Verify an access token; raises a `TokenError` subclass."""
-        return self._decode(token, "access")
+        """Verify an access token; raises a `TokenError` subclass.
+
+        A client sends the same access token with every request for its lifetime, so
+        tokens verified once are remembered (bounded, oldest dropped first) until they
+        expire: the same string cannot verify differently later, except for expiry,
+        which is checked on every use. Treat the claims returned as read-only.
+        """
+        remembered = self._verified.get(token)
+        if remembered is not None:
+            if remembered["exp"] + self.leeway_seconds > time.time():
+                return remembered
+            del self._verified[token]
+            raise ExpiredTokenError()
+        claims = self._decode(token, "access")
+        if len(self._verified) >= _MAX_REMEMBERED_TOKENS:
+            del self._verified[next(iter(self._verified))]
+        self._verified[token] = claims
+        return claims
 
     def decode_refresh_token(self, token: str) -> TokenClaims:
         """Verify a refresh token; raises a `TokenError` subclass."""
         return self._decode(token, "refresh")
 
     def _decode(self, token: str, expected: TokenType) -> TokenClaims:
-        try:
-            header = jwt.get_unverified_header(token)
-        except jwt.PyJWTError as exc:
-            raise MalformedTokenError() from exc
+        header = self._header(token)
         if header.get("alg") != self.algorithm:
             raise TokenAlgorithmError()
         typ = header.get("typ")
@@ -299,6 +316,27 @@ class JWTService:
         except jwt.PyJWTError as exc:
             raise _translate(exc) from exc
         return _claims(payload, expected)
+
+    def _header(self, token: str) -> dict[str, Any]:
+        """The token's JOSE header, parsed once per distinct header rather than per token.
+
+        Our tokens carry one of a few headers (one per signing key), so the encoded
+        header segment repeats; PyJWT parses the whole token again when it verifies it.
+        Only headers naming one of our keys are remembered, and only a bounded number.
+        """
+        segment = token.partition(".")[0]
+        header = self._headers.get(segment)
+        if header is not None:
+            return header
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise MalformedTokenError() from exc
+        kid = header.get("kid")
+        known = any(kid in keyring.verification for keyring in self._keyrings.values())
+        if known and len(self._headers) < _MAX_REMEMBERED_HEADERS:
+            self._headers[segment] = header
+        return header
 
     def public_jwks(self) -> list[dict[str, str]] | None:
         """Public JWKs of the access-token verification keys; None for HMAC.

@@ -64,14 +64,19 @@ def create_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
         pool_size=settings.POSTGRES_POOL_SIZE,
         max_overflow=settings.POSTGRES_MAX_OVERFLOW,
         pool_timeout=settings.POSTGRES_POOL_TIMEOUT_SECONDS,
-        pool_pre_ping=True,
+        pool_recycle=settings.POSTGRES_POOL_RECYCLE_SECONDS,
+        # No pre-ping: it is a round trip on every checkout. A connection found dead
+        # when used is invalidated by SQLAlchemy, and with it every pooled connection
+        # older than the failure, so one request pays (a 503, or a retry where the
+        # caller knows the statement is safe to repeat) instead of every request.
+        pool_pre_ping=False,
         # Bound values (password hashes, emails, tokens) never enter an error's text or a
         # log line, in any environment.
         hide_parameters=True,
         connect_args={
             "timeout": settings.POSTGRES_CONNECT_TIMEOUT_SECONDS,
             # Without it a statement on a connection whose network went silent waits
-            # for TCP to give up (minutes); the pre-ping of a pooled connection too.
+            # for TCP to give up (minutes).
             "command_timeout": settings.POSTGRES_COMMAND_TIMEOUT_SECONDS,
         },
     )
