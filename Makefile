@@ -41,7 +41,7 @@ fmt: $(VENV_STAMP) ## Format and autofix
 	.venv/bin/ruff check --fix .
 
 bench: $(VENV_STAMP) ## Our endpoints against plain FastAPI equivalents (POSTGRES_DB names its database)
-	$(PY) -m bench
+	$(PY) -m bench $(ENDPOINTS)
 
 clean: ## Remove the virtualenv, caches and logs
 	rm -rf .venv .tools .mypy_cache .ruff_cache .pytest_cache logs

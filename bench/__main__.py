@@ -1,4 +1,9 @@
-"""`python -m bench` (`make bench`): run every measurement, print the table, write latest.json."""
+"""`python -m bench` (`make bench`): run every measurement, print the table, write latest.json.
+
+`python -m bench health me` (`make bench ENDPOINTS="health me"`) runs only the load
+comparison of the endpoints named (keys of bench/endpoints.py's ENDPOINTS): a quick
+check of one pair while working on it.
+"""
 
 from __future__ import annotations
 
@@ -174,7 +179,8 @@ def _user_agent_rows(figures: dict[str, float]) -> list[Row]:
 
 
 # (key in latest.json, what is measured, how, rows of the table)
-SECTIONS: list[tuple[str, str, Callable[[Path], Any], Callable[[Any], list[Row]]]] = [
+Section = tuple[str, str, Callable[[Path], Any], Callable[[Any], list[Row]]]
+SECTIONS: list[Section] = [
     ("http", "HTTP: our endpoints vs their plain equivalents", endpoints.compare, _endpoint_rows),
     ("in_process_us", "in-process cost per request", in_process.measure, _in_process_rows),
     ("password_hashing", "password hashing isolation", _hashing, _hashing_rows),
@@ -196,12 +202,27 @@ def _console_logs_silenced() -> Iterator[None]:
             sys.stderr = saved
 
 
-def main() -> int:
+def _sections(argv: list[str]) -> list[Section]:
+    if not argv:
+        return SECTIONS
+    chosen = endpoints.selected(argv)
+    return [
+        (
+            "http",
+            SECTIONS[0][1],
+            lambda workdir: endpoints.compare(workdir, endpoints=chosen),
+            _endpoint_rows,
+        )
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    sections = _sections(sys.argv[1:] if argv is None else argv)
     started = time.perf_counter()
     results: dict[str, Any] = {"machine": report.machine()}
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
-        for key, title, measure, to_rows in SECTIONS:
+        for key, title, measure, to_rows in sections:
             print(f"{title} ...", end="", file=sys.stderr, flush=True)
             section_started = time.perf_counter()
             with _console_logs_silenced():
@@ -209,9 +230,12 @@ def main() -> int:
             print(f" {time.perf_counter() - section_started:.0f} s", file=sys.stderr, flush=True)
             rows += to_rows(results[key])
     results["total_seconds"] = round(time.perf_counter() - started, 1)
-    path = report.write(results)
     print(report.table(rows))
-    print(f"\n{results['total_seconds']} s; written to {path}", file=sys.stderr)
+    if sections is SECTIONS:  # a partial run leaves latest.json as the last full one
+        path = report.write(results)
+        print(f"\n{results['total_seconds']} s; written to {path}", file=sys.stderr)
+    else:
+        print(f"\n{results['total_seconds']} s; latest.json left as it was", file=sys.stderr)
     return 0
 
 

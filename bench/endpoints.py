@@ -135,10 +135,11 @@ def _round(
     envs: dict[str, dict[str, str]],
     cores: tuple[set[int], set[int]],
     seeded: seed.Seeded | None,
+    endpoints: tuple[Endpoint, ...] = ENDPOINTS,
 ) -> tuple[dict[str, dict[str, figures.Run]], seed.Seeded]:
     """Fresh servers, then every endpoint: warm-up and one measured run per app."""
     server_cores, load_cores = cores
-    runs: dict[str, dict[str, figures.Run]] = {endpoint.key: {} for endpoint in ENDPOINTS}
+    runs: dict[str, dict[str, figures.Run]] = {endpoint.key: {} for endpoint in endpoints}
     with ExitStack() as stack:
         servers = {
             kind: stack.enter_context(
@@ -153,7 +154,7 @@ def _round(
         }
         urls = {kind: server.url for kind, server in servers.items()}
         seeded = seeded or seed.seed(urls, sessions=max(e.connections for e in ENDPOINTS))
-        for index, endpoint in enumerate(ENDPOINTS):
+        for index, endpoint in enumerate(endpoints):
             order = KINDS if (number + index) % 2 == 0 else KINDS[::-1]
             for measure in (False, True):
                 for kind in order:
@@ -176,7 +177,18 @@ def _round(
     return runs, seeded
 
 
-def compare(workdir: Path, *, rounds: int = ROUNDS) -> dict[str, Any]:
+def selected(keys: list[str]) -> tuple[Endpoint, ...]:
+    """The endpoints named by `keys` (all of them when empty), in ENDPOINTS' order."""
+    unknown = set(keys) - {endpoint.key for endpoint in ENDPOINTS}
+    if unknown:
+        known = ", ".join(endpoint.key for endpoint in ENDPOINTS)
+        raise SystemExit(f"unknown endpoint(s) {', '.join(sorted(unknown))}; known: {known}")
+    return tuple(e for e in ENDPOINTS if not keys or e.key in keys)
+
+
+def compare(
+    workdir: Path, *, rounds: int = ROUNDS, endpoints: tuple[Endpoint, ...] = ENDPOINTS
+) -> dict[str, Any]:
     """Run the rounds; per endpoint both sides' medians and the ratios (bench/figures.py)."""
     workdir.mkdir(parents=True, exist_ok=True)
     settings = bench_settings(workdir / "logs")
@@ -188,11 +200,11 @@ def compare(workdir: Path, *, rounds: int = ROUNDS) -> dict[str, Any]:
     envs = {"ours": ours_env, "plain": bare_env(ours_env, settings)}
     server_cores, load_cores = core_split()
     collected: dict[str, dict[str, list[figures.Run]]] = {
-        endpoint.key: {kind: [] for kind in KINDS} for endpoint in ENDPOINTS
+        endpoint.key: {kind: [] for kind in KINDS} for endpoint in endpoints
     }
     seeded: seed.Seeded | None = None
     for number in range(rounds):
-        runs, seeded = _round(number, workdir, envs, (server_cores, load_cores), seeded)
+        runs, seeded = _round(number, workdir, envs, (server_cores, load_cores), seeded, endpoints)
         for key, by_kind in runs.items():
             for kind, run in by_kind.items():
                 collected[key][kind].append(run)
@@ -204,7 +216,7 @@ def compare(workdir: Path, *, rounds: int = ROUNDS) -> dict[str, Any]:
         "load_cores": sorted(load_cores),
         "endpoints": {},
     }
-    for endpoint in ENDPOINTS:
+    for endpoint in endpoints:
         summary["endpoints"][endpoint.key] = {
             "title": endpoint.title,
             "plain": endpoint.plain,
