@@ -123,10 +123,18 @@ def test_without_a_request_id_meta_says_null() -> None:
         {"colour": Colour.RED, "tags": {"b"}, "span": timedelta(seconds=90)},
         [Pair(1, 2)],
         {uuid.UUID(int=1): "uuid keys need the slow path"},
+        {"past 64 bits": 2**70, "negative": -(2**64)},
+        {"lone surrogate": "\ud800", "pair": "\U0001f600"},
+        {"null": None, "text with null inside": "nullable", "tiny": 1e-7, "huge": 1e300},
     ],
 )
 def test_encoder_matches_fastapi(data: Any) -> None:
     assert json.loads(render_json(data)) == jsonable_encoder(data)
+
+
+def test_encoder_writes_non_string_keys_as_json_does() -> None:
+    data = {1: "int keys", None: "and None", 2.5: "and floats", False: "and booleans"}
+    assert json.loads(render_json(data)) == json.loads(json.dumps(data))
 
 
 def test_encoder_is_compact_utf8() -> None:
