@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.dependencies import ResponseFactoryDep
 from app.core.exceptions import ServiceUnavailableError
-from app.core.response import SuccessEnvelope, problem_responses
+from app.core.response import ResponseFactory, SuccessEnvelope, problem_responses
 
 CHECK_TIMEOUT_SECONDS = 1.0
 
@@ -49,8 +49,10 @@ class Readiness(BaseModel):
     summary="Liveness: the process is serving",
     response_model=SuccessEnvelope[Liveness],
 )
-async def liveness(responses: ResponseFactoryDep) -> object:
-    return responses.success({"status": "ok"})
+async def liveness(request: Request) -> object:
+    # Not ResponseFactoryDep: FastAPI's solving of one sub-dependency costs about 10 µs
+    # per request, a sixth of this route's in-process cost, and probes call it often.
+    return ResponseFactory(request).success({"status": "ok"})
 
 
 @health_router.head("/health/ready", include_in_schema=False)

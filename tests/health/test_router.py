@@ -26,6 +26,14 @@ async def test_liveness_answers_ok(client: httpx.AsyncClient) -> None:
     assert response.json()["data"] == {"status": "ok"}
 
 
+async def test_liveness_envelope_carries_the_request_id(client: httpx.AsyncClient) -> None:
+    given = await client.get("/health", headers={"X-Request-ID": "probe-42"})
+    assigned = await client.get("/health")
+    assert given.json()["meta"]["request_id"] == "probe-42"
+    assert given.json()["meta"]["success"] is True
+    assert assigned.json()["meta"]["request_id"] == assigned.headers["x-request-id"]
+
+
 async def test_readiness_reports_each_check(make_client: ClientFactory, redis_url: str) -> None:
     async with make_client(REDIS_URL=redis_url) as client:
         response = await client.get("/health/ready")
