@@ -14,10 +14,19 @@ and closes the connection:
 
 The head limit is uvicorn's `h11_max_incomplete_event_size` (what the h11 protocol
 calls the same bound), so one Config value serves either implementation.
+
+It also sends a response's head and the first part of its body in one write. uvicorn
+writes them separately, as the app sends them: two `send()` system calls and two TCP
+segments per response, each costing the server the kernel's work on it (over loopback,
+the receiving side's too). Each response's writes go through a `_HeadHoldingTransport`
+that holds the first one (the head) until the next, and no longer than the current turn
+of the event loop: a head whose body comes later (a stream, a HEAD request) still
+leaves at once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -50,6 +59,46 @@ def _response_431(detail: str) -> bytes:
         b"content-length: " + str(len(body)).encode() + b"\r\n"
         b"connection: close\r\n\r\n" + body
     )
+
+
+class _HeadHoldingTransport:
+    """One response's view of the connection: its first write waits for its second.
+
+    Everything but `write` and `close` is the connection's own transport.
+    """
+
+    __slots__ = ("_head", "_loop", "_transport", "_writes")
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._head: bytes | None = None
+        self._writes = 0
+
+    def write(self, data: bytes) -> None:
+        self._writes += 1
+        if self._writes == 1:
+            self._head = data
+            self._loop.call_soon(self.flush)
+            return
+        head = self._head
+        if head is not None:
+            self._head = None
+            data = head + data
+        self._transport.write(data)
+
+    def flush(self) -> None:
+        head = self._head
+        if head is not None:
+            self._head = None
+            self._transport.write(head)
+
+    def close(self) -> None:
+        self.flush()
+        self._transport.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
 
 
 class BoundedHttpToolsProtocol(HttpToolsProtocol):
@@ -90,7 +139,11 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             self._refusal = "request header fields too large"
             raise HeadTooLargeError(self._refusal)
         self._in_head = False
+        previous = self.cycle
         super().on_headers_complete()
+        cycle = self.cycle
+        if cycle is not previous and cycle is not None:  # not an upgrade: a new response
+            cycle.transport = _HeadHoldingTransport(self.transport, self.loop)  # type: ignore[assignment]
 
     def send_400_response(self, msg: str) -> None:
         # uvicorn answers every parser error with 400; ours (raised in a callback) is 431.
