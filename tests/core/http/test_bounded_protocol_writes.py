@@ -50,7 +50,7 @@ async def port() -> AsyncIterator[int]:
         port=chosen,
         http="app.core.http.bounded_protocol:BoundedHttpToolsProtocol",
         lifespan="off",
-        log_level="warning",
+        log_config=None,  # leave the process's logging as the other tests expect it
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
