@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).parent / "results" / "latest.json"
+# A run of some endpoints only (BENCH_ENDPOINTS) leaves latest.json as it was.
+SELECTED_RESULTS = RESULTS.with_name("selected.json")
 
 
 def machine() -> dict[str, Any]:
@@ -39,11 +41,11 @@ def _version(name: str) -> str | None:
         return None
 
 
-def write(results: dict[str, Any]) -> Path:
+def write(results: dict[str, Any], path: Path = RESULTS) -> Path:
     results = {"generated_at": datetime.now(UTC).isoformat(timespec="seconds"), **results}
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    return RESULTS
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2) + "\n")
+    return path
 
 
 def table(rows: list[tuple[str, str, str]]) -> str:
