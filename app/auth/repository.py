@@ -80,6 +80,17 @@ class UserRepository:
             result = await self._db.execute(select(User).where(User.email == email))
         return result.scalar_one_or_none()
 
+    async def read_outside_transaction(self) -> None:
+        """Make the reads up to `end_read` autocommitted: no BEGIN and COMMIT round trips.
+
+        For a request that reads, then waits (Argon2), then writes: its reads need no
+        transaction of their own, and the writes after `end_read` begin a new one on a
+        connection in the default isolation. Does nothing once the unit of work has begun.
+        """
+        if not self._db.in_transaction():
+            async with translated_errors():
+                await self._db.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
     async def end_read(self) -> None:
         """End the unit of work's transaction so its connection goes back to the pool.
 

@@ -145,6 +145,7 @@ class AuthService:
         """Check the credentials and open a session on this device."""
         if len(data.password) > self._passwords.max_length:
             self._login_failed(data.email, "password_too_long")
+        await self._users.read_outside_transaction()
         user = await self._users.get_by_email(data.email)
         await self._users.end_read()  # no pooled connection held while Argon2 waits
         if user is None:
