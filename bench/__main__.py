@@ -184,15 +184,6 @@ SECTIONS: list[tuple[str, str, Callable[[Path], Any], Callable[[Any], list[Row]]
 ]
 
 
-def _selected_only() -> bool:
-    return bool(os.environ.get("BENCH_ENDPOINTS", "").strip())
-
-
-def _sections() -> list[tuple[str, str, Callable[[Path], Any], Callable[[Any], list[Row]]]]:
-    """Every section; only the HTTP one when BENCH_ENDPOINTS picks endpoints."""
-    return SECTIONS[:1] if _selected_only() else SECTIONS
-
-
 @contextlib.contextmanager
 def _console_logs_silenced() -> Iterator[None]:
     """The apps built in this process log every request to stderr; keep the terminal clean."""
@@ -210,7 +201,7 @@ def main() -> int:
     results: dict[str, Any] = {"machine": report.machine()}
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
-        for key, title, measure, to_rows in _sections():
+        for key, title, measure, to_rows in SECTIONS:
             print(f"{title} ...", end="", file=sys.stderr, flush=True)
             section_started = time.perf_counter()
             with _console_logs_silenced():
@@ -218,7 +209,7 @@ def main() -> int:
             print(f" {time.perf_counter() - section_started:.0f} s", file=sys.stderr, flush=True)
             rows += to_rows(results[key])
     results["total_seconds"] = round(time.perf_counter() - started, 1)
-    path = report.write(results, report.SELECTED_RESULTS if _selected_only() else report.RESULTS)
+    path = report.write(results)
     print(report.table(rows))
     print(f"\n{results['total_seconds']} s; written to {path}", file=sys.stderr)
     return 0

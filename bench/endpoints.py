@@ -17,7 +17,6 @@ server is idle again after it, divided by the requests served (`LoadResult.serve
 from __future__ import annotations
 
 import asyncio
-import os
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,23 +98,6 @@ ENDPOINTS = (
 )
 
 
-def selected(names: str | None = None) -> tuple[Endpoint, ...]:
-    """The endpoints BENCH_ENDPOINTS names (comma-separated keys), all when it is unset.
-
-    For working on one endpoint: `BENCH_ENDPOINTS=refresh make bench` loads only that
-    pair and skips the in-process sections (bench/__main__.py).
-    """
-    names = os.environ.get("BENCH_ENDPOINTS", "") if names is None else names
-    wanted = [name.strip() for name in names.split(",") if name.strip()]
-    if not wanted:
-        return ENDPOINTS
-    known = {endpoint.key: endpoint for endpoint in ENDPOINTS}
-    unknown = sorted(set(wanted) - set(known))
-    if unknown:
-        raise SystemExit(f"BENCH_ENDPOINTS: unknown {unknown}; known: {sorted(known)}")
-    return tuple(endpoint for endpoint in ENDPOINTS if endpoint.key in wanted)
-
-
 async def _drop_database(settings: Settings) -> None:
     dsn = make_url(settings.database_server_url).set(drivername="postgresql")
     connection = await asyncpg.connect(dsn.render_as_string(hide_password=False))
@@ -148,7 +130,6 @@ def _measured(
 
 
 def _round(
-    chosen: tuple[Endpoint, ...],
     number: int,
     workdir: Path,
     envs: dict[str, dict[str, str]],
@@ -157,7 +138,7 @@ def _round(
 ) -> tuple[dict[str, dict[str, figures.Run]], seed.Seeded]:
     """Fresh servers, then every endpoint: warm-up and one measured run per app."""
     server_cores, load_cores = cores
-    runs: dict[str, dict[str, figures.Run]] = {endpoint.key: {} for endpoint in chosen}
+    runs: dict[str, dict[str, figures.Run]] = {endpoint.key: {} for endpoint in ENDPOINTS}
     with ExitStack() as stack:
         servers = {
             kind: stack.enter_context(
@@ -172,7 +153,7 @@ def _round(
         }
         urls = {kind: server.url for kind, server in servers.items()}
         seeded = seeded or seed.seed(urls, sessions=max(e.connections for e in ENDPOINTS))
-        for index, endpoint in enumerate(chosen):
+        for index, endpoint in enumerate(ENDPOINTS):
             order = KINDS if (number + index) % 2 == 0 else KINDS[::-1]
             for measure in (False, True):
                 for kind in order:
@@ -197,7 +178,6 @@ def _round(
 
 def compare(workdir: Path, *, rounds: int = ROUNDS) -> dict[str, Any]:
     """Run the rounds; per endpoint both sides' medians and the ratios (bench/figures.py)."""
-    chosen = selected()
     workdir.mkdir(parents=True, exist_ok=True)
     settings = bench_settings(workdir / "logs")
     fresh_database(settings)
@@ -208,11 +188,11 @@ def compare(workdir: Path, *, rounds: int = ROUNDS) -> dict[str, Any]:
     envs = {"ours": ours_env, "plain": bare_env(ours_env, settings)}
     server_cores, load_cores = core_split()
     collected: dict[str, dict[str, list[figures.Run]]] = {
-        endpoint.key: {kind: [] for kind in KINDS} for endpoint in chosen
+        endpoint.key: {kind: [] for kind in KINDS} for endpoint in ENDPOINTS
     }
     seeded: seed.Seeded | None = None
     for number in range(rounds):
-        runs, seeded = _round(chosen, number, workdir, envs, (server_cores, load_cores), seeded)
+        runs, seeded = _round(number, workdir, envs, (server_cores, load_cores), seeded)
         for key, by_kind in runs.items():
             for kind, run in by_kind.items():
                 collected[key][kind].append(run)
@@ -224,7 +204,7 @@ def compare(workdir: Path, *, rounds: int = ROUNDS) -> dict[str, Any]:
         "load_cores": sorted(load_cores),
         "endpoints": {},
     }
-    for endpoint in chosen:
+    for endpoint in ENDPOINTS:
         summary["endpoints"][endpoint.key] = {
             "title": endpoint.title,
             "plain": endpoint.plain,

@@ -11,8 +11,6 @@ from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).parent / "results" / "latest.json"
-# A run of some endpoints only (BENCH_ENDPOINTS) leaves latest.json as it was.
-SELECTED_RESULTS = RESULTS.with_name("selected.json")
 
 
 def machine() -> dict[str, Any]:
@@ -41,11 +39,11 @@ def _version(name: str) -> str | None:
         return None
 
 
-def write(results: dict[str, Any], path: Path = RESULTS) -> Path:
+def write(results: dict[str, Any]) -> Path:
     results = {"generated_at": datetime.now(UTC).isoformat(timespec="seconds"), **results}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(results, indent=2) + "\n")
-    return path
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    return RESULTS
 
 
 def table(rows: list[tuple[str, str, str]]) -> str:
