@@ -8,9 +8,10 @@ database that cannot be reached a 503 (`app.db.postgres.errors.translated_errors
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import String, and_, or_, select, update
+from sqlalchemy import String, and_, or_, select, text, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
@@ -79,6 +80,17 @@ class UserRepository:
             result = await self._db.execute(select(User).where(User.email == email))
         return result.scalar_one_or_none()
 
+    async def read_outside_transaction(self) -> None:
+        """Make the reads up to `end_read` autocommitted: no BEGIN and COMMIT round trips.
+
+        For a request that reads, then waits (Argon2), then writes: its reads need no
+        transaction of their own, and the writes after `end_read` begin a new one on a
+        connection in the default isolation. Does nothing once the unit of work has begun.
+        """
+        if not self._db.in_transaction():
+            async with translated_errors():
+                await self._db.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
     async def end_read(self) -> None:
         """End the unit of work's transaction so its connection goes back to the pool.
 
@@ -106,6 +118,33 @@ class UserRepository:
         user.password_hash = password_hash
         async with translated_errors():
             await self._db.flush()
+
+
+# Written out once: built with the ORM per request, making the statement and its cache
+# key cost more CPU than the round trip. `previous_refresh_token_hash` takes the value
+# the row had before this UPDATE. Only the session row is locked (FROM rows are not).
+_ROTATE_IF_CURRENT = text(
+    """
+    UPDATE user_sessions
+    SET previous_refresh_token_hash = user_sessions.refresh_token_hash,
+        refresh_token_hash = :new_hash, rotated_at = :now, last_used_at = :now
+    FROM users
+    WHERE user_sessions.id = :session_id AND user_sessions.user_id = :user_id
+      AND user_sessions.refresh_token_hash = :presented
+      AND user_sessions.revoked_at IS NULL AND user_sessions.expires_at > :now
+      AND users.id = user_sessions.user_id AND users.is_active AND users.roles = :roles
+    """
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Rotation:
+    """What a refresh token claims: its session, user and roles, and its digest."""
+
+    session_id: uuid.UUID
+    user_id: uuid.UUID
+    roles: list[str]
+    presented_hash: str
 
 
 class SessionRepository:
@@ -199,6 +238,40 @@ class SessionRepository:
             .scalar_subquery()
         )
         return len(await self._revoke_where(now, UserSession.id.in_(surplus)))
+
+    async def rotate_if_current(self, rotation: Rotation, *, new_hash: str, now: datetime) -> bool:
+        """Rotate in one autocommitted UPDATE if the presented token is the current one.
+
+        The common refresh: the session is live, its user active with the roles the
+        token claims, and the presented digest is the stored one. Then a single
+        conditional UPDATE (no BEGIN, no SELECT, no COMMIT round trip, no ORM objects)
+        rotates it. PostgreSQL locks the row for the UPDATE and re-checks the WHERE of a
+        waiting UPDATE after the first commits, so of concurrent refreshes with one token
+        exactly one matches. False when nothing matched (a stale or reused token, an
+        ended session, changed roles, a pre-digest hash): the caller then takes the
+        locked path, which tells these apart. Only when the request's unit of work has
+        not started: its connection is the one this uses, in autocommit mode.
+        """
+        if self._db.in_transaction():
+            return False
+        async with translated_errors():
+            connection = await self._db.connection(
+                execution_options={"isolation_level": "AUTOCOMMIT"}
+            )
+            result = await connection.execute(
+                _ROTATE_IF_CURRENT,
+                {
+                    "session_id": rotation.session_id,
+                    "user_id": rotation.user_id,
+                    "presented": rotation.presented_hash,
+                    "new_hash": new_hash,
+                    "now": now,
+                    "roles": rotation.roles,
+                },
+            )
+            # Hands the connection back to the pool; a fallback starts a real transaction.
+            await self._db.commit()
+        return bool(result.rowcount)
 
     async def get_with_user_for_update(self, session_id: uuid.UUID) -> UserSession | None:
         """The session and its user, its row locked until the request's transaction ends.

@@ -22,7 +22,7 @@ Decisions worth knowing:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import NoReturn
@@ -32,7 +32,12 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from app.auth.metrics import login_failures, refresh_reuse
 from app.auth.models import User, UserSession
-from app.auth.repository import EmailAlreadyRegisteredError, SessionRepository, UserRepository
+from app.auth.repository import (
+    EmailAlreadyRegisteredError,
+    Rotation,
+    SessionRepository,
+    UserRepository,
+)
 from app.auth.schemas import (
     LoginRequest,
     PasswordChangeRequest,
@@ -140,6 +145,7 @@ class AuthService:
         """Check the credentials and open a session on this device."""
         if len(data.password) > self._passwords.max_length:
             self._login_failed(data.email, "password_too_long")
+        await self._users.read_outside_transaction()
         user = await self._users.get_by_email(data.email)
         await self._users.end_read()  # no pooled connection held while Argon2 waits
         if user is None:
@@ -157,7 +163,7 @@ class AuthService:
 
         now = self._now()
         session_id = uuid.uuid4()
-        pair, refresh_hash = self._issue(user, session_id)
+        pair, refresh_hash = self._issue(user.id, user.roles, session_id)
         await self._sessions.add(
             session_id=session_id,
             user_id=user.id,
@@ -188,12 +194,38 @@ class AuthService:
     async def refresh(self, data: RefreshRequest) -> TokenPair:
         """Exchange a refresh token for a new pair on the same session (rotation).
 
-        The session row is locked first, in the request's own transaction: concurrent
-        refreshes of one session take turns, and each sees the hash the previous one
-        committed. Of several presenting the same token, the first rotates and every
-        later one finds a stale token (reuse, or a benign race within the grace period).
+        Most refreshes present the current token of a live session: one conditional
+        UPDATE rotates it (`rotate_if_current`), a round trip and no ORM objects. Any
+        other case takes `_refresh_locked`: the session row is locked in the request's
+        own transaction, so concurrent refreshes of one session take turns and each sees
+        the hash the previous one committed. Of several presenting the same token, the
+        first rotates and every later one finds a stale token (reuse, or a benign race
+        within the grace period).
         """
         claims = _decoded(self._tokens.decode_refresh_token, data.refresh_token)
+        rotation = _rotation_claimed(claims, data.refresh_token)
+        if rotation is not None:
+            now = self._now()
+            pair, new_hash = self._issue(rotation.user_id, rotation.roles, rotation.session_id)
+            if await self._sessions.rotate_if_current(rotation, new_hash=new_hash, now=now):
+                return self._refreshed(rotation.user_id, rotation.session_id, pair)
+        return await self._refresh_locked(claims, data.refresh_token)
+
+    def _refreshed(self, user_id: uuid.UUID, session_id: uuid.UUID, pair: TokenPair) -> TokenPair:
+        _attribute_request_to(user_id)
+        logger.info(
+            "session_refreshed",
+            extra={"user_id": str(user_id), "session_id": str(session_id)},
+        )
+        return pair
+
+    async def _refresh_locked(self, claims: TokenClaims, presented: str) -> TokenPair:
+        """The refresh that `rotate_if_current` could not do: under the session row's lock.
+
+        Decides between an ended session, the predecessor within the grace period and a
+        reused token (which revokes the session); a session still holding a pre-digest
+        hash, or whose user's roles changed, is rotated here.
+        """
         session = await self._sessions.get_with_user_for_update(_uuid(claims["sid"]))
         if session is None or str(session.user_id) != claims["sub"]:
             raise AuthenticationError(detail=INVALID_TOKEN)
@@ -201,18 +233,13 @@ class AuthService:
         now = self._now()
         self._require_live(session, now)
 
-        presented = data.refresh_token
         if not refresh_token_matches(presented, session.refresh_token_hash):
             if self._is_recent_predecessor(session, presented, now):
                 self._refresh_superseded(session)
             await self._reuse_detected(session, now)
-        pair, new_hash = self._issue(session.user, session.id)
+        pair, new_hash = self._issue(session.user_id, session.user.roles, session.id)
         await self._sessions.rotate_refresh_hash(session, new_hash=new_hash, now=now)
-        logger.info(
-            "session_refreshed",
-            extra={"user_id": str(session.user_id), "session_id": str(session.id)},
-        )
-        return pair
+        return self._refreshed(session.user_id, session.id, pair)
 
     async def authenticate(self, access_token: str) -> CurrentSession:
         """The caller behind an access token, if its session is still live."""
@@ -322,9 +349,11 @@ class AuthService:
             },
         )
 
-    def _issue(self, user: User, session_id: uuid.UUID) -> tuple[TokenPair, str]:
+    def _issue(
+        self, user: uuid.UUID, roles: Sequence[str], session_id: uuid.UUID
+    ) -> tuple[TokenPair, str]:
         """A new token pair for the session, and the digest of its refresh token."""
-        user_id, roles, sid = str(user.id), list(user.roles), str(session_id)
+        user_id, sid = str(user), str(session_id)
         access_token = self._tokens.create_access_token(user_id, roles, sid)
         refresh_token = self._tokens.create_refresh_token(user_id, roles, sid)
         refresh_hash = refresh_token_digest(refresh_token)
@@ -401,6 +430,18 @@ def decode_access_claims(tokens: JWTService, access_token: str) -> TokenClaims:
 def parse_session_id(claims: TokenClaims) -> uuid.UUID:
     """The session id (`sid`) the token names; 401 if it is not a UUID."""
     return _uuid(claims["sid"])
+
+
+def _rotation_claimed(claims: TokenClaims, token: str) -> Rotation | None:
+    """What a verified refresh token claims, for the one-statement rotation; None if odd."""
+    roles = claims.get("roles")
+    if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
+        return None
+    try:
+        session_id, user_id = uuid.UUID(claims["sid"]), uuid.UUID(claims["sub"])
+    except (ValueError, TypeError, KeyError):
+        return None  # the locked path answers 401
+    return Rotation(session_id, user_id, roles, refresh_token_digest(token))
 
 
 def _uuid(value: str) -> uuid.UUID:

@@ -411,6 +411,43 @@ async def test_refresh_of_a_revoked_session_is_401(client: httpx.AsyncClient) ->
     assert_problem(await refresh(client, pair["refresh_token"]), 401)
 
 
+async def test_refresh_stores_the_new_digest_and_keeps_the_previous_one(
+    client: httpx.AsyncClient, sql: Sql
+) -> None:
+    first = await signed_in(client)
+    before = datetime.now(UTC)
+    second = (await refresh(client, first["refresh_token"])).json()["data"]
+    [row] = await sql("SELECT * FROM user_sessions")
+    assert row["refresh_token_hash"] == hashlib.sha256(second["refresh_token"].encode()).hexdigest()
+    assert (
+        row["previous_refresh_token_hash"]
+        == hashlib.sha256(first["refresh_token"].encode()).hexdigest()
+    )
+    assert row["rotated_at"] >= before - timedelta(seconds=1)
+    assert row["last_used_at"] == row["rotated_at"]
+
+
+async def test_refresh_after_a_role_change_issues_tokens_with_the_new_roles(
+    client: httpx.AsyncClient, settings: Settings, sql: Sql
+) -> None:
+    first = await signed_in(client)
+    await sql("UPDATE users SET roles = ARRAY['user', 'admin']")
+    response = await refresh(client, first["refresh_token"])
+    assert response.status_code == 200, response.text
+    second = response.json()["data"]
+    for token, key in (
+        (second["access_token"], "ACCESS_TOKEN_SIGNING_KEY"),
+        (second["refresh_token"], "REFRESH_TOKEN_SIGNING_KEY"),
+    ):
+        assert decode(token, settings, key)["roles"] == ["user", "admin"]
+    # The stored digest is that of the token handed out, so it rotates again.
+    third = await refresh(client, second["refresh_token"])
+    assert third.status_code == 200, third.text
+    assert decode(third.json()["data"]["access_token"], settings, "ACCESS_TOKEN_SIGNING_KEY")[
+        "roles"
+    ] == ["user", "admin"]
+
+
 @pytest.mark.parametrize("which", ["garbage", "access-token"])
 async def test_refresh_with_a_token_that_is_not_a_refresh_token_is_401(
     client: httpx.AsyncClient, sql: Sql, which: str
