@@ -11,15 +11,16 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import String, and_, or_, select, text, update
+from sqlalchemy import String, and_, or_, select, update
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import joinedload
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth.models import User, UserSession
 from app.auth.session_cursor import SessionCursor
 from app.core.http.schemas import SessionDeviceInfo
+from app.db.postgres.driver import driver_connection
 from app.db.postgres.errors import translated_errors
 
 EMAIL_UNIQUE_CONSTRAINT = "uq_users_email"
@@ -120,21 +121,20 @@ class UserRepository:
             await self._db.flush()
 
 
-# Written out once: built with the ORM per request, making the statement and its cache
-# key cost more CPU than the round trip. `previous_refresh_token_hash` takes the value
-# the row had before this UPDATE. Only the session row is locked (FROM rows are not).
-_ROTATE_IF_CURRENT = text(
-    """
-    UPDATE user_sessions
-    SET previous_refresh_token_hash = user_sessions.refresh_token_hash,
-        refresh_token_hash = :new_hash, rotated_at = :now, last_used_at = :now
-    FROM users
-    WHERE user_sessions.id = :session_id AND user_sessions.user_id = :user_id
-      AND user_sessions.refresh_token_hash = :presented
-      AND user_sessions.revoked_at IS NULL AND user_sessions.expires_at > :now
-      AND users.id = user_sessions.user_id AND users.is_active AND users.roles = :roles
-    """
-)
+# Written out once and run by asyncpg (app.db.postgres.driver): built with the ORM per
+# request, the statement and its execution cost more CPU than the round trip.
+# `previous_refresh_token_hash` takes the value the row had before this UPDATE. Only the
+# session row is locked (FROM rows are not).
+_ROTATE_IF_CURRENT = """
+UPDATE user_sessions
+SET previous_refresh_token_hash = user_sessions.refresh_token_hash,
+    refresh_token_hash = $5, rotated_at = $6, last_used_at = $6
+FROM users
+WHERE user_sessions.id = $1 AND user_sessions.user_id = $2
+  AND user_sessions.refresh_token_hash = $4
+  AND user_sessions.revoked_at IS NULL AND user_sessions.expires_at > $6
+  AND users.id = user_sessions.user_id AND users.is_active AND users.roles = $3
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,29 +249,24 @@ class SessionRepository:
         waiting UPDATE after the first commits, so of concurrent refreshes with one token
         exactly one matches. False when nothing matched (a stale or reused token, an
         ended session, changed roles, a pre-digest hash): the caller then takes the
-        locked path, which tells these apart. Only when the request's unit of work has
-        not started: its connection is the one this uses, in autocommit mode.
+        locked path, which tells these apart. Runs on a pooled connection of its own,
+        autocommitted, and only while the request's unit of work has not begun (a lock
+        that unit of work held would wait for this statement, and it for the lock).
         """
-        if self._db.in_transaction():
+        engine = self._db.bind
+        if self._db.in_transaction() or not isinstance(engine, AsyncEngine):
             return False
-        async with translated_errors():
-            connection = await self._db.connection(
-                execution_options={"isolation_level": "AUTOCOMMIT"}
-            )
-            result = await connection.execute(
+        async with driver_connection(engine) as connection:
+            status = await connection.execute(
                 _ROTATE_IF_CURRENT,
-                {
-                    "session_id": rotation.session_id,
-                    "user_id": rotation.user_id,
-                    "presented": rotation.presented_hash,
-                    "new_hash": new_hash,
-                    "now": now,
-                    "roles": rotation.roles,
-                },
+                rotation.session_id,
+                rotation.user_id,
+                rotation.roles,
+                rotation.presented_hash,
+                new_hash,
+                now,
             )
-            # Hands the connection back to the pool; a fallback starts a real transaction.
-            await self._db.commit()
-        return bool(result.rowcount)
+        return status == "UPDATE 1"
 
     async def get_with_user_for_update(self, session_id: uuid.UUID) -> UserSession | None:
         """The session and its user, its row locked until the request's transaction ends.

@@ -17,7 +17,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import quote, urlencode
@@ -309,9 +309,9 @@ class Settings(BaseSettings):
         """The server's default `postgres` database, for creating other databases."""
         return self._postgres_url("postgres")
 
-    @property
+    @cached_property
     def email_digest_key(self) -> bytes:
-        """EMAIL_DIGEST_KEY, or a key derived from the access-token signing key."""
+        """EMAIL_DIGEST_KEY, or a key derived from the access-token signing key (once)."""
         if self.EMAIL_DIGEST_KEY is not None:
             return self.EMAIL_DIGEST_KEY.get_secret_value().encode()
         signing_key = self.ACCESS_TOKEN_SIGNING_KEY.get_secret_value().encode()

@@ -13,6 +13,7 @@ from typing import Any
 
 import jwt
 import pytest
+from jwt.algorithms import HMACAlgorithm
 
 from app.core.config import Settings
 from app.core.security import (
@@ -439,13 +440,13 @@ def test_an_access_token_is_verified_once_then_remembered_until_it_expires(
     service = make_service()
     token = service.create_access_token("user-1", ["user"], "s")
     verified: list[str] = []
-    decode = jwt.decode
+    decode = jwt.PyJWT.decode
 
-    def counting(token: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    def counting(codec: jwt.PyJWT, token: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
         verified.append(token)
-        return decode(token, *args, **kwargs)
+        return decode(codec, token, *args, **kwargs)
 
-    monkeypatch.setattr(jwt, "decode", counting)
+    monkeypatch.setattr(jwt.PyJWT, "decode", counting)
     first = service.decode_access_token(token)
     assert service.decode_access_token(token) == first
     assert verified == [token]
@@ -464,3 +465,26 @@ def test_a_refused_token_is_not_remembered(make_service: Callable[..., JWTServic
     for _ in range(2):
         with pytest.raises(TokenSignatureError):
             service.decode_access_token(forged)
+
+
+def test_an_hmac_secret_is_vetted_once_not_per_token(
+    make_service: Callable[..., JWTService], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PyJWT re-checks an HMAC secret (not PEM, SSH, DER or JWK) on every call."""
+    service = make_service()
+    vetted: list[bytes] = []
+    prepare_key = HMACAlgorithm.prepare_key
+
+    def counting(algorithm: HMACAlgorithm, key: str | bytes) -> bytes:
+        vetted.append(key if isinstance(key, bytes) else key.encode())
+        return prepare_key(algorithm, key)
+
+    monkeypatch.setattr(HMACAlgorithm, "prepare_key", counting)
+    for number in range(5):
+        access = service.create_access_token(f"user-{number}", ["user"], "s")
+        refresh = service.create_refresh_token(f"user-{number}", ["user"], "s")
+        assert service.decode_access_token(access)["sub"] == f"user-{number}"
+        assert service.decode_refresh_token(refresh)["sub"] == f"user-{number}"
+    # One check per secret: the access key and the refresh key.
+    assert len(vetted) == 2
+    assert len(set(vetted)) == 2

@@ -180,6 +180,36 @@ async def test_a_database_lost_at_commit_answers_503(
         assert (await client.get("/api/auth/me", headers=headers)).status_code == 200
 
 
+@pytest.mark.parametrize("failure", ["cut", "blackhole"])
+async def test_a_database_lost_at_the_refresh_rotation_answers_503_and_the_token_still_works(
+    make_client: MakeClient, postgres_proxy: TcpProxy, failure: str
+) -> None:
+    """The rotation runs on asyncpg directly (app.db.postgres.driver): its failures are 503s.
+
+    The statement never reaches the server, so the presented token stays the current one.
+    """
+    account = {"email": "rotation@example.com", "password": "correct horse battery"}
+    async with make_client(**_behind(postgres_proxy)) as client:
+        assert (await client.post("/api/auth/register", json=account)).status_code == 201
+        login = await client.post("/api/auth/login", json=account)
+        refresh_token = login.json()["data"]["refresh_token"]
+
+        if failure == "cut":
+            postgres_proxy.cut_on(b"SET previous_refresh_token_hash")
+        else:
+            postgres_proxy.blackhole()
+        response = await client.post("/api/auth/refresh", json={"refresh_token": refresh_token})
+
+        assert postgres_proxy.mode.value == failure
+        assert response.status_code == 503, response.text
+        assert _is_problem(response, 503)
+
+        postgres_proxy.restore()
+        assert (await _eventually_ready(client, within=5.0)).status_code == 200
+        again = await client.post("/api/auth/refresh", json={"refresh_token": refresh_token})
+        assert again.status_code == 200, again.text
+
+
 async def test_requests_in_flight_while_the_database_goes_and_comes_back_get_no_500(
     make_client: MakeClient, postgres_proxy: TcpProxy
 ) -> None:

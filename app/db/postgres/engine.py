@@ -47,7 +47,12 @@ def _before_cursor_execute(conn: Connection, *_: Any) -> None:
 def _after_cursor_execute(conn: Connection, cursor: Any, statement: str, *_: Any) -> None:
     started = conn.info.pop(_STARTED, None)
     if started is not None:
-        _histograms[statement_operation(statement)].observe(perf_counter() - started)
+        observe_statement(statement_operation(statement), perf_counter() - started)
+
+
+def observe_statement(operation: str, seconds: float) -> None:
+    """Count one statement of `operation` (see `statement_operation`) that took `seconds`."""
+    _histograms[operation].observe(seconds)
 
 
 def instrument_engine(engine: Engine) -> None:

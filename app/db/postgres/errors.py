@@ -54,8 +54,8 @@ class DatabaseError(Exception):
 
 
 def _driver_error(error: BaseException) -> BaseException | None:
-    """The driver's own exception under SQLAlchemy's DBAPI adapter, if any."""
-    orig = getattr(error, "orig", None)
+    """The driver's own exception: `error` itself, or the one under SQLAlchemy's adapter."""
+    orig = error if isinstance(error, pg.PostgresError) else getattr(error, "orig", None)
     if not isinstance(orig, BaseException):
         return None
     return orig.__cause__ or orig
@@ -65,7 +65,7 @@ def loggable_error(error: BaseException) -> DatabaseError:
     """`error` without any value from the row or the statement's parameters."""
     parts = [type(error).__name__]
     driver = _driver_error(error)
-    if driver is not None:
+    if driver is not None and driver is not error:
         parts.append(type(driver).__name__)
     for attribute in ("sqlstate", "constraint_name", "table_name", "column_name"):
         value = getattr(driver, attribute, None)
@@ -77,7 +77,7 @@ def loggable_error(error: BaseException) -> DatabaseError:
     return DatabaseError("; ".join(parts))
 
 
-def _driver_error_is_unavailable(error: BaseException | None) -> bool:
+def driver_error_is_unavailable(error: BaseException | None) -> bool:
     seen = 0
     while error is not None and seen < 5:  # orig -> the driver's exception -> its cause
         if isinstance(error, _DRIVER_UNAVAILABLE):
@@ -94,7 +94,7 @@ def is_database_unavailable(error: BaseException) -> bool:
             error.connection_invalidated
             # OperationalError/InterfaceError: connection lost or refused, server states.
             or isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError)
-            or _driver_error_is_unavailable(error.orig)
+            or driver_error_is_unavailable(error.orig)
         )
     # TimeoutError: no pooled connection in time; OSError: connect.
     return isinstance(error, sa_exc.TimeoutError | OSError | TimeoutError)

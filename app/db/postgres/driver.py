@@ -1,0 +1,70 @@
+"""Statements run on a pooled connection's asyncpg connection, without SQLAlchemy's layers.
+
+For the hot path of a frequent endpoint whose statement is fixed text: checked out of
+the engine's pool (its size, timeout, recycling and invalidation stay in charge), run
+by asyncpg directly (prepared once per connection, by asyncpg's statement cache), each
+statement its own transaction. Against the same statement through an AsyncSession this
+saves about 100 µs of CPU per request: the session and its transaction, the execution
+context and the result wrappers.
+
+Errors are those of the unit of work: a database that cannot be reached is a 503 (and
+the connection is invalidated, so the pool does not hand it out again), any other
+database error is logged without values (`loggable_error`). Timings go to
+db_postgres_query_duration_seconds as for every other statement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from time import perf_counter
+from typing import Any
+
+import asyncpg
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.db.postgres.engine import observe_statement, statement_operation
+from app.db.postgres.errors import (
+    driver_error_is_unavailable,
+    loggable_error,
+    translated_errors,
+    unavailable_error,
+)
+
+
+class DriverConnection:
+    """One checked-out connection's asyncpg side, timing what it runs."""
+
+    __slots__ = ("_connection",)
+
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self._connection = connection
+
+    async def execute(self, statement: str, *args: Any) -> str:
+        """Run `statement`; asyncpg's status line, such as "UPDATE 1"."""
+        started = perf_counter()
+        try:
+            status: str = await self._connection.execute(statement, *args)
+        finally:
+            observe_statement(statement_operation(statement), perf_counter() - started)
+        return status
+
+
+@asynccontextmanager
+async def driver_connection(engine: AsyncEngine) -> AsyncIterator[DriverConnection]:
+    """A connection from `engine`'s pool, in autocommit, returned to the pool at the end."""
+    async with translated_errors():
+        connection = await engine.connect()
+    try:
+        raw = await connection.get_raw_connection()
+        yield DriverConnection(raw.driver_connection)
+    except asyncpg.PostgresError as e:
+        if driver_error_is_unavailable(e):
+            await connection.invalidate()
+            raise unavailable_error(e) from e
+        raise loggable_error(e).with_traceback(e.__traceback__) from None
+    except (asyncpg.InterfaceError, OSError, TimeoutError) as e:
+        await connection.invalidate()
+        raise unavailable_error(e) from e
+    finally:
+        await connection.close()
