@@ -137,6 +137,26 @@ WHERE user_sessions.id = $1 AND user_sessions.user_id = $2
 """
 
 
+# A login's session and the session cap in one statement. The INSERT in the WITH runs
+# whether or not its rows are read; the UPDATE's snapshot does not see the new row, so
+# it keeps the newest `$13` (cap - 1) of the others.
+_OPEN_CAPPED = """
+WITH opened AS (
+    INSERT INTO user_sessions (
+        id, user_id, refresh_token_hash, fingerprint, user_agent, ip_address, device_type,
+        os, browser, app_version, created_at, last_used_at, expires_at
+    ) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12)
+)
+UPDATE user_sessions SET revoked_at = $11
+WHERE revoked_at IS NULL AND id IN (
+    SELECT id FROM user_sessions
+    WHERE user_id = $2 AND revoked_at IS NULL AND expires_at > $11
+    ORDER BY created_at DESC, id DESC
+    OFFSET $13
+)
+"""
+
+
 @dataclass(frozen=True, slots=True)
 class Rotation:
     """What a refresh token claims: its session, user and roles, and its digest."""
@@ -153,7 +173,7 @@ class SessionRepository:
     def __init__(self, db: AsyncSession) -> None:
         self._db = db
 
-    async def add(
+    async def open(
         self,
         *,
         session_id: uuid.UUID,
@@ -162,27 +182,38 @@ class SessionRepository:
         device: SessionDeviceInfo,
         now: datetime,
         expires_at: datetime,
-    ) -> UserSession:
+        cap: int,
+    ) -> int:
+        """Store a new session and revoke the user's oldest beyond `cap`; how many were.
+
+        One autocommitted statement on a pooled connection (`_OPEN_CAPPED`): the session
+        exists, and the user has at most `cap` live ones, as soon as it returns.
+        """
         device_type = device.device_type
-        session = UserSession(
-            id=session_id,
-            user_id=user_id,
-            refresh_token_hash=refresh_token_hash,
-            fingerprint=_fit("fingerprint", device.fingerprint()),
-            user_agent=_fit("user_agent", device.user_agent),
-            ip_address=_fit("ip_address", device.ip_address),
-            device_type=_fit("device_type", device_type.value if device_type else None),
-            os=_fit("os", device.os),
-            browser=_fit("browser", device.browser),
-            app_version=_fit("app_version", device.app_version),
-            created_at=now,
-            last_used_at=now,
-            expires_at=expires_at,
-        )
-        self._db.add(session)
-        async with translated_errors():
-            await self._db.flush()
-        return session
+        async with driver_connection(self._engine()) as connection:
+            status = await connection.execute(
+                _OPEN_CAPPED,
+                session_id,
+                user_id,
+                refresh_token_hash,
+                _fit("fingerprint", device.fingerprint()),
+                _fit("user_agent", device.user_agent),
+                _fit("ip_address", device.ip_address),
+                _fit("device_type", device_type.value if device_type else None),
+                _fit("os", device.os),
+                _fit("browser", device.browser),
+                _fit("app_version", device.app_version),
+                now,
+                expires_at,
+                max(cap - 1, 0),  # the new session is one of the `cap`
+            )
+        return int(status.rpartition(" ")[2])
+
+    def _engine(self) -> AsyncEngine:
+        engine = self._db.bind
+        if not isinstance(engine, AsyncEngine):
+            raise TypeError("the repository's session must be bound to an AsyncEngine")
+        return engine
 
     async def get_with_user(self, session_id: uuid.UUID) -> UserSession | None:
         """The session and its user in one query."""
@@ -224,21 +255,6 @@ class SessionRepository:
             result = await self._db.execute(query)
         return list(result.scalars())
 
-    async def revoke_beyond_cap(self, user_id: uuid.UUID, now: datetime, *, cap: int) -> int:
-        """Revoke the user's oldest live sessions so that at most `cap` remain; how many."""
-        surplus = (
-            select(UserSession.id)
-            .where(
-                UserSession.user_id == user_id,
-                UserSession.revoked_at.is_(None),
-                UserSession.expires_at > now,
-            )
-            .order_by(UserSession.created_at.desc(), UserSession.id.desc())
-            .offset(cap)
-            .scalar_subquery()
-        )
-        return len(await self._revoke_where(now, UserSession.id.in_(surplus)))
-
     async def rotate_if_current(self, rotation: Rotation, *, new_hash: str, now: datetime) -> bool:
         """Rotate in one autocommitted UPDATE if the presented token is the current one.
 
@@ -253,10 +269,9 @@ class SessionRepository:
         autocommitted, and only while the request's unit of work has not begun (a lock
         that unit of work held would wait for this statement, and it for the lock).
         """
-        engine = self._db.bind
-        if self._db.in_transaction() or not isinstance(engine, AsyncEngine):
+        if self._db.in_transaction():
             return False
-        async with driver_connection(engine) as connection:
+        async with driver_connection(self._engine()) as connection:
             status = await connection.execute(
                 _ROTATE_IF_CURRENT,
                 rotation.session_id,

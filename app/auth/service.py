@@ -164,16 +164,14 @@ class AuthService:
         now = self._now()
         session_id = uuid.uuid4()
         pair, refresh_hash = self._issue(user.id, user.roles, session_id)
-        await self._sessions.add(
+        evicted = await self._sessions.open(
             session_id=session_id,
             user_id=user.id,
             refresh_token_hash=refresh_hash,
             device=device,
             now=now,
             expires_at=now + self._config.session_lifetime,
-        )
-        evicted = await self._sessions.revoke_beyond_cap(
-            user.id, now, cap=self._config.max_sessions_per_user
+            cap=self._config.max_sessions_per_user,
         )
         if evicted:
             logger.info(
