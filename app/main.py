@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from app.api import api_router
 from app.auth.cache_listener import running_session_cache
+from app.auth.rate_limits import register_rate_limits
 from app.auth.session_purge import purge_dead_sessions_periodically
 from app.core import (
     Settings,
@@ -161,6 +162,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.password_security = PasswordSecurity.from_settings(settings)
     app.state.jwt_service = JWTService.from_settings(settings)
     add_middlewares(app, settings)
+    if app.state.rate_limiter is not None:
+        register_rate_limits(app.state.rate_limiter, settings)
     register_exception_handlers(app)
     # A database lost at any step of a request is a 503, not a 500.
     app.add_exception_handler(SQLAlchemyError, database_error_handler)

@@ -69,13 +69,13 @@ def add_middlewares(app: FastAPI, settings: Settings | None = None) -> None:
     """Register the middleware so that requests meet them in the spec's order."""
     settings = settings or get_settings()
     # Starlette wraps the last-added middleware outermost, so add them innermost first.
-    # On app.state so the lifespan can start and close it (None when disabled).
+    # On app.state so that domains register their rules with it and the lifespan starts
+    # and closes it (None when disabled).
     app.state.rate_limiter = RateLimiter.from_settings(settings)
     app.add_middleware(
         RateLimitMiddleware,
         limiter=app.state.rate_limiter,
         max_body_bytes=settings.MAX_REQUEST_BODY_BYTES,
-        email_digest_key=settings.email_digest_key,
     )
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.MAX_REQUEST_BODY_BYTES)
     app.add_middleware(ErrorBoundaryMiddleware)
