@@ -29,9 +29,8 @@ from app.core import (
     register_exception_handlers,
     stop_logger,
 )
-from app.core.audit import audit, log_warnings
+from app.core.audit import InsecureSettingsError, audit, log_warnings
 from app.core.background_tasks import cancel_background_tasks
-from app.core.config import InsecureSettingsError
 from app.core.http.docs import add_offline_docs
 from app.core.init_routers import initiate_routers
 from app.core.logger import configure_logging
