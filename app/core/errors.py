@@ -22,6 +22,10 @@ from typing import Any, ClassVar
 
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+# Where the error boundary leaves an exception it turned into a 500 (`scope["state"]`), for
+# the outer middleware that count errors.
+UNHANDLED_EXCEPTION_STATE_KEY = "unhandled_exception"
+
 
 def reason_phrase(status: int) -> str:
     """The standard reason phrase of a status ("Not Found"), or "Error" for unknown codes."""

@@ -5,7 +5,7 @@ turns them, Starlette's HTTP errors, validation errors (`app.core.validation_err
 anything unhandled into problem+json responses, and documents those bodies in the OpenAPI
 document (`app.core.openapi`). The handlers are also what the error-boundary middleware
 calls for exceptions that escape the app before a response started
-(`app.core.http.error_boundary`), so an unhandled error still leaves through the
+(`app.core.middleware.error_boundary`), so an unhandled error still leaves through the
 request-ID, security-header and CORS layers.
 """
 

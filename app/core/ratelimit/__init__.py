@@ -4,7 +4,7 @@ The mechanism only; the rules are the domains' (the auth routes' are in
 `app.auth.rate_limits`). `rules` says what a rule and a key are, `body_fields` reads a key
 from a JSON body, `backends` counts (bounded memory; Redis through `limits`), `limiter`
 holds the registered rules, picks the backend and falls back to memory when Redis fails,
-`middleware` applies them to requests.
+`app.core.middleware.rate_limit` applies them to requests.
 """
 
 from app.core.ratelimit.backends import (
@@ -15,7 +15,6 @@ from app.core.ratelimit.backends import (
 )
 from app.core.ratelimit.body_fields import json_body_field
 from app.core.ratelimit.limiter import RateLimiter
-from app.core.ratelimit.middleware import RateLimitMiddleware
 from app.core.ratelimit.rules import CLIENT_IP, BodyKey, RateLimitRule
 
 __all__ = [
@@ -24,7 +23,6 @@ __all__ = [
     "Decision",
     "MemoryBackend",
     "RateLimitBackendError",
-    "RateLimitMiddleware",
     "RateLimitRule",
     "RateLimiter",
     "RedisBackend",

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from limits import RateLimitItem, parse
 
 CLIENT_IP = "ip"
-"""The key every rule may use unregistered: the client's address (see `client_ip_key`)."""
+"""The key every rule may use unregistered: the client's address (see `app.core.middleware.rate_limit`)."""
 
 BodyKey = Callable[[bytes | None], str | None]
 """Reads a rate-limit key from a request body; None when the body holds none.

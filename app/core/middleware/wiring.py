@@ -1,4 +1,4 @@
-"""HTTP middleware orchestration: every layer is a plain ASGI class.
+"""HTTP middleware orchestration: `add_middlewares` puts the layers in order.
 
 A request passes through the layers in the spec's order (outer -> inner):
 CORS -> Metrics -> Request ID -> Device Info -> Security Headers -> Rate Limiting -> app,
@@ -9,52 +9,18 @@ body size limit (so a 413 does too, and the rate limiter never reads an oversize
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from fastapi import FastAPI
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.core.config import Settings, get_settings
-from app.core.http.body_limit import BodySizeLimitMiddleware
-from app.core.http.client_ip import ForwardedHeader, TrustedProxies
-from app.core.http.cors import CORSMiddleware
-from app.core.http.device import DeviceInfoExtractor
-from app.core.http.error_boundary import ErrorBoundaryMiddleware
-from app.core.http.request_id import RequestIDMiddleware
-from app.core.http.security_headers import SecurityHeadersMiddleware
 from app.core.metrics.metrics_middleware import MetricsMiddleware
-from app.core.ratelimit import RateLimiter, RateLimitMiddleware
-
-__all__ = [
-    "BodySizeLimitMiddleware",
-    "DeviceInfoMiddleware",
-    "ErrorBoundaryMiddleware",
-    "RequestIDMiddleware",
-    "SecurityHeadersMiddleware",
-    "add_middlewares",
-]
-
-
-class DeviceInfoMiddleware:
-    """Stores the request's `SessionDeviceInfo` at `request.state.device_info`."""
-
-    def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        trusted_proxies: Iterable[str] = (),
-        forwarded_header: ForwardedHeader = "X-Forwarded-For",
-    ) -> None:
-        self.app = app
-        self.extract = DeviceInfoExtractor(TrustedProxies(trusted_proxies, header=forwarded_header))
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] in ("http", "websocket"):
-            state = scope.get("state")
-            if state is None:
-                state = scope["state"] = {}
-            state["device_info"] = self.extract(scope)
-        await self.app(scope, receive, send)
+from app.core.middleware.body_limit import BodySizeLimitMiddleware
+from app.core.middleware.cors import CORSMiddleware
+from app.core.middleware.device_info import DeviceInfoMiddleware
+from app.core.middleware.error_boundary import ErrorBoundaryMiddleware
+from app.core.middleware.rate_limit import RateLimitMiddleware
+from app.core.middleware.request_id import RequestIDMiddleware
+from app.core.middleware.security_headers import SecurityHeadersMiddleware
+from app.core.ratelimit import RateLimiter
 
 
 def _docs_paths(app: FastAPI) -> list[str]:
