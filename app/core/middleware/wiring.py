@@ -12,6 +12,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from app.core.config import Settings, get_settings
+from app.core.http.docs import docs_page_paths
 from app.core.metrics.metrics_middleware import MetricsMiddleware
 from app.core.middleware.body_limit import BodySizeLimitMiddleware
 from app.core.middleware.cors import CORSMiddleware
@@ -21,14 +22,6 @@ from app.core.middleware.rate_limit import RateLimitMiddleware
 from app.core.middleware.request_id import RequestIDMiddleware
 from app.core.middleware.security_headers import SecurityHeadersMiddleware
 from app.core.ratelimit import RateLimiter
-
-
-def _docs_paths(app: FastAPI) -> list[str]:
-    return [
-        path
-        for path in (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url)
-        if path and app.openapi_url
-    ]
 
 
 def add_middlewares(app: FastAPI, settings: Settings | None = None) -> None:
@@ -45,7 +38,7 @@ def add_middlewares(app: FastAPI, settings: Settings | None = None) -> None:
     )
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.MAX_REQUEST_BODY_BYTES)
     app.add_middleware(ErrorBoundaryMiddleware)
-    app.add_middleware(SecurityHeadersMiddleware, docs_paths=_docs_paths(app))
+    app.add_middleware(SecurityHeadersMiddleware, docs_paths=docs_page_paths(app))
     app.add_middleware(
         DeviceInfoMiddleware,
         trusted_proxies=settings.TRUSTED_PROXIES,
