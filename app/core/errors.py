@@ -1,7 +1,6 @@
 """The error classes: one root, the status on the class. Imports nothing of ours.
 
     AppHTTPException (any status; title "Application Error")
-    ├── BadRequestError          400
     ├── AuthenticationError      401  adds WWW-Authenticate: Bearer
     ├── PermissionDeniedError    403
     ├── NotFoundError            404
@@ -62,11 +61,6 @@ class AppHTTPException(StarletteHTTPException):
         self.title = title or self.default_title
         self.errors = errors
         self.meta_extensions = meta_extensions
-
-
-class BadRequestError(AppHTTPException):
-    default_status = 400
-    default_title = "Bad Request"
 
 
 class AuthenticationError(AppHTTPException):

@@ -19,7 +19,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.core.errors import (
     AppHTTPException,
     AuthenticationError,
-    BadRequestError,
     ConflictError,
     NotFoundError,
     PayloadTooLargeError,
@@ -36,7 +35,6 @@ from app.core.validation_errors import is_undecoded_body, sanitize_errors
 __all__ = [
     "AppHTTPException",
     "AuthenticationError",
-    "BadRequestError",
     "ConflictError",
     "NotFoundError",
     "PayloadTooLargeError",
