@@ -38,7 +38,7 @@ from app.core.metrics.prometheus import prometheus
 from app.core.ratelimit import RateLimiter
 from app.core.security import JWTService, PasswordSecurity
 from app.db.mongo import create_mongo_client
-from app.db.postgres import create_engine, database_error_handler
+from app.db.postgres import create_database_engine, database_error_handler
 from app.health.router import health_router
 
 logger = get_logger("app.main")
@@ -88,7 +88,7 @@ def _draining_on_termination(app: FastAPI) -> Iterator[None]:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
-    engine = create_engine(settings)
+    engine = create_database_engine(settings)
     app.state.engine = engine
     app.state.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
     app.state.redis = (
