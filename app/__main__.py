@@ -20,8 +20,8 @@ from types import FrameType
 
 from pydantic import ValidationError
 
-from app.core.audit import WARNED_ENV, audit, log_warnings
-from app.core.config import InsecureSettingsError, Settings, get_settings
+from app.core.audit import WARNED_ENV, InsecureSettingsError, audit, log_warnings
+from app.core.config import Settings, get_settings
 
 # uvicorn's own exit code when the app's startup (lifespan) fails or it cannot bind.
 UVICORN_STARTUP_FAILURE = 3

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from app.api import api_router
 from app.auth.cache_listener import running_session_cache
+from app.auth.rate_limits import register_rate_limits
 from app.auth.session_purge import purge_dead_sessions_periodically
 from app.core import (
     Settings,
@@ -28,9 +29,8 @@ from app.core import (
     register_exception_handlers,
     stop_logger,
 )
-from app.core.audit import audit, log_warnings
+from app.core.audit import InsecureSettingsError, audit, log_warnings
 from app.core.background_tasks import cancel_background_tasks
-from app.core.config import InsecureSettingsError
 from app.core.http.docs import add_offline_docs
 from app.core.init_routers import initiate_routers
 from app.core.logger import configure_logging
@@ -38,7 +38,7 @@ from app.core.metrics.prometheus import prometheus
 from app.core.ratelimit import RateLimiter
 from app.core.security import JWTService, PasswordSecurity
 from app.db.mongo import create_mongo_client
-from app.db.postgres import create_engine, database_error_handler
+from app.db.postgres import create_database_engine, database_error_handler
 from app.health.router import health_router
 
 logger = get_logger("app.main")
@@ -88,7 +88,7 @@ def _draining_on_termination(app: FastAPI) -> Iterator[None]:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
-    engine = create_engine(settings)
+    engine = create_database_engine(settings)
     app.state.engine = engine
     app.state.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
     app.state.redis = (
@@ -161,6 +161,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.password_security = PasswordSecurity.from_settings(settings)
     app.state.jwt_service = JWTService.from_settings(settings)
     add_middlewares(app, settings)
+    if app.state.rate_limiter is not None:
+        register_rate_limits(app.state.rate_limiter, settings)
     register_exception_handlers(app)
     # A database lost at any step of a request is a 503, not a 500.
     app.add_exception_handler(SQLAlchemyError, database_error_handler)

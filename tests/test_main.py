@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from app.__main__ import ExitCode
-from app.core.config import InsecureSettingsError, Settings
+from app.core.audit import InsecureSettingsError
+from app.core.config import Settings
 from app.main import create_app
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

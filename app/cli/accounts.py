@@ -19,7 +19,7 @@ from app.auth.repository import EmailAlreadyRegisteredError, SessionRepository, 
 from app.auth.schemas import Email
 from app.core.config import Settings
 from app.core.security import PasswordSecurity
-from app.db.postgres import create_engine
+from app.db.postgres import create_database_engine
 
 _EMAIL: TypeAdapter[str] = TypeAdapter(Email)
 
@@ -38,7 +38,7 @@ def normalised_email(email: str) -> str:
 
 @asynccontextmanager
 async def unit_of_work(settings: Settings) -> AsyncIterator[AsyncSession]:
-    engine = create_engine(settings)
+    engine = create_database_engine(settings)
     try:
         async with async_sessionmaker(engine, expire_on_commit=False)() as db, db.begin():
             yield db

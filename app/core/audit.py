@@ -1,7 +1,8 @@
 """The deployment audit: what the service refuses to start with, and what it warns about.
 
-`config.find_insecure_settings` finds development keys and a wildcard CORS origin with
-credentials. This adds what an independent review got through it: the placeholder key
+`find_insecure_settings` finds development keys, weak or mistyped signing keys, a short
+EMAIL_DIGEST_KEY and a wildcard CORS origin with credentials. `audit_settings` adds what
+an independent review got through it: the placeholder key
 kept as a previous (still verifying) key, low-entropy HMAC keys, every address trusted as
 a proxy, rate limiting off, PostgreSQL's default password, a password policy under
 OWASP's 8 characters, and key files other users can read. Every finding says how to fix
@@ -30,13 +31,12 @@ from app.core.config import (
     PLACEHOLDER_ACCESS_KEY,
     PLACEHOLDER_REFRESH_KEY,
     TOKEN_KEY_PREFIXES,
-    InsecureSetting,
     Settings,
-    find_insecure_settings,
 )
-from app.core.security.keys import is_asymmetric
+from app.core.security.keys import find_key_problem, is_asymmetric
 
 CLI = "python -m app.cli"
+HMAC_MIN_KEY_BYTES = 32  # HS256; HS384/HS512 need 48/64 (checked by app.core.security.keys)
 # Shannon estimate over the key's characters: 32 x 'a' is 0 bits, 32 random hex characters
 # about 110, a `keys generate` secret about 250. Below this a key is guessable.
 MIN_KEY_ENTROPY_BITS = 96
@@ -46,6 +46,67 @@ NEVER_ALLOWED = frozenset(f"{prefix}_SIGNING_KEY" for prefix in TOKEN_KEY_PREFIX
     f"{prefix}_PREVIOUS_KEYS" for prefix in TOKEN_KEY_PREFIXES
 )
 _PLACEHOLDERS = frozenset({PLACEHOLDER_ACCESS_KEY, PLACEHOLDER_REFRESH_KEY})
+
+
+@dataclass(frozen=True, slots=True)
+class InsecureSetting:
+    """One reason why these settings are unsafe to serve production traffic with."""
+
+    variable: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.variable}: {self.problem}"
+
+
+class InsecureSettingsError(RuntimeError):
+    """Raised at startup in production when `find_insecure_settings` finds anything."""
+
+    def __init__(self, findings: list[InsecureSetting]) -> None:
+        self.findings = findings
+        lines = "\n".join(f"  - {finding}" for finding in findings)
+        super().__init__(f"refusing to start in production with insecure settings:\n{lines}")
+
+
+def find_insecure_settings(settings: Settings) -> list[InsecureSetting]:
+    """List development defaults and weak choices that must not reach production."""
+    findings: list[InsecureSetting] = []
+    placeholders = {
+        "ACCESS_TOKEN": PLACEHOLDER_ACCESS_KEY,
+        "REFRESH_TOKEN": PLACEHOLDER_REFRESH_KEY,
+    }
+    for prefix, placeholder in placeholders.items():
+        name = f"{prefix}_SIGNING_KEY"
+        value = getattr(settings, name).get_secret_value()
+        previous = [key.get_secret_value() for key in getattr(settings, f"{prefix}_PREVIOUS_KEYS")]
+        if value == placeholder:
+            findings.append(InsecureSetting(name, "is the development placeholder; set a key"))
+        elif problem := find_key_problem(settings.JWT_ALGORITHM, value, previous, prefix=prefix):
+            # Covers short HMAC secrets, missing/invalid PEM keys and wrong key types.
+            findings.append(InsecureSetting(problem.variable, problem.problem))
+    access = settings.ACCESS_TOKEN_SIGNING_KEY.get_secret_value()
+    if access and access == settings.REFRESH_TOKEN_SIGNING_KEY.get_secret_value():
+        findings.append(
+            InsecureSetting(
+                "REFRESH_TOKEN_SIGNING_KEY", "equals ACCESS_TOKEN_SIGNING_KEY; use two keys"
+            )
+        )
+    digest_key = settings.EMAIL_DIGEST_KEY
+    if digest_key is not None and len(digest_key.get_secret_value()) < HMAC_MIN_KEY_BYTES:
+        findings.append(
+            InsecureSetting(
+                "EMAIL_DIGEST_KEY", f"is shorter than {HMAC_MIN_KEY_BYTES} bytes; set a long key"
+            )
+        )
+    if "*" in settings.CORS_ALLOW_ORIGINS and settings.CORS_ALLOW_CREDENTIALS:
+        findings.append(
+            InsecureSetting(
+                "CORS_ALLOW_ORIGINS",
+                "allows any origin ('*') together with CORS_ALLOW_CREDENTIALS=true; "
+                "list the origins",
+            )
+        )
+    return findings
 
 
 def _key_fix(settings: Settings) -> str:

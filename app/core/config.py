@@ -4,8 +4,8 @@ Every variable of the spec keeps its name and default. Variables we add (Redis, 
 proxies, limits, key files...) are listed with a comment in `.env.example`.
 
 Settings are read at the edges (`create_app`, lifespan, `Depends`); reusable pieces take
-plain parameters. `find_insecure_settings()` is the startup check for deployments that
-still carry development secrets: production refuses to start, development warns.
+plain parameters. What a deployment must not start with is checked by `app.core.audit`.
+Imports nothing of ours.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import hmac
 import ipaddress
 import json
 import re
-from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -26,11 +25,8 @@ from limits import parse as parse_rate_limit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from app.core.security.keys import find_key_problem
-
 PLACEHOLDER_ACCESS_KEY = "change-me-access-token-signing-key"
 PLACEHOLDER_REFRESH_KEY = "change-me-refresh-token-signing-key"
-HMAC_MIN_KEY_BYTES = 32  # HS256; HS384/HS512 need 48/64 (checked by app.core.security.keys)
 
 Environment = Literal["development", "test", "staging", "production"]
 StrList = Annotated[list[str], NoDecode]
@@ -328,67 +324,6 @@ class Settings(BaseSettings):
     @property
     def session_default_timedelta(self) -> timedelta:
         return timedelta(days=self.SESSION_EXPIRE_DAYS)
-
-
-@dataclass(frozen=True, slots=True)
-class InsecureSetting:
-    """One reason why these settings are unsafe to serve production traffic with."""
-
-    variable: str
-    problem: str
-
-    def __str__(self) -> str:
-        return f"{self.variable}: {self.problem}"
-
-
-class InsecureSettingsError(RuntimeError):
-    """Raised at startup in production when `find_insecure_settings` finds anything."""
-
-    def __init__(self, findings: list[InsecureSetting]) -> None:
-        self.findings = findings
-        lines = "\n".join(f"  - {finding}" for finding in findings)
-        super().__init__(f"refusing to start in production with insecure settings:\n{lines}")
-
-
-def find_insecure_settings(settings: Settings) -> list[InsecureSetting]:
-    """List development defaults and weak choices that must not reach production."""
-    findings: list[InsecureSetting] = []
-    placeholders = {
-        "ACCESS_TOKEN": PLACEHOLDER_ACCESS_KEY,
-        "REFRESH_TOKEN": PLACEHOLDER_REFRESH_KEY,
-    }
-    for prefix, placeholder in placeholders.items():
-        name = f"{prefix}_SIGNING_KEY"
-        value = getattr(settings, name).get_secret_value()
-        previous = [key.get_secret_value() for key in getattr(settings, f"{prefix}_PREVIOUS_KEYS")]
-        if value == placeholder:
-            findings.append(InsecureSetting(name, "is the development placeholder; set a key"))
-        elif problem := find_key_problem(settings.JWT_ALGORITHM, value, previous, prefix=prefix):
-            # Covers short HMAC secrets, missing/invalid PEM keys and wrong key types.
-            findings.append(InsecureSetting(problem.variable, problem.problem))
-    access = settings.ACCESS_TOKEN_SIGNING_KEY.get_secret_value()
-    if access and access == settings.REFRESH_TOKEN_SIGNING_KEY.get_secret_value():
-        findings.append(
-            InsecureSetting(
-                "REFRESH_TOKEN_SIGNING_KEY", "equals ACCESS_TOKEN_SIGNING_KEY; use two keys"
-            )
-        )
-    digest_key = settings.EMAIL_DIGEST_KEY
-    if digest_key is not None and len(digest_key.get_secret_value()) < HMAC_MIN_KEY_BYTES:
-        findings.append(
-            InsecureSetting(
-                "EMAIL_DIGEST_KEY", f"is shorter than {HMAC_MIN_KEY_BYTES} bytes; set a long key"
-            )
-        )
-    if "*" in settings.CORS_ALLOW_ORIGINS and settings.CORS_ALLOW_CREDENTIALS:
-        findings.append(
-            InsecureSetting(
-                "CORS_ALLOW_ORIGINS",
-                "allows any origin ('*') together with CORS_ALLOW_CREDENTIALS=true; "
-                "list the origins",
-            )
-        )
-    return findings
 
 
 @lru_cache

@@ -1,115 +1,53 @@
-"""Centralized exception handling: one error root, RFC 9457 bodies for everything.
+"""Centralized exception handling: RFC 9457 problem+json bodies for every error.
 
-    AppHTTPException (any status; title "Application Error")
-    ├── BadRequestError          400
-    ├── AuthenticationError      401  adds WWW-Authenticate: Bearer
-    ├── PermissionDeniedError    403
-    ├── NotFoundError            404
-    ├── ConflictError            409
-    ├── PayloadTooLargeError     413
-    ├── RateLimitedError         429
-    └── ServiceUnavailableError  503  adds Retry-After
-
-Domain code raises these; `register_exception_handlers` turns them (and Starlette's
-HTTP errors, validation errors and anything unhandled) into problem+json responses.
-Those handlers are also what the error-boundary middleware calls for exceptions that
-escape the app before a response started (`app.core.http.error_boundary`), so an
-unhandled error still leaves through the request-ID, security-header and CORS layers.
+The error classes live in `app.core.errors` (re-exported here). `register_exception_handlers`
+turns them, Starlette's HTTP errors, validation errors (`app.core.validation_errors`) and
+anything unhandled into problem+json responses, and documents those bodies in the OpenAPI
+document (`app.core.openapi`). The handlers are also what the error-boundary middleware
+calls for exceptions that escape the app before a response started
+(`app.core.middleware.error_boundary`), so an unhandled error still leaves through the
+request-ID, security-header and CORS layers.
 """
 
 from __future__ import annotations
-
-from collections.abc import Mapping, Sequence
-from types import MappingProxyType
-from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.utils import is_body_allowed_for_status_code
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.core.http.openapi import document_problem_responses
-from app.core.http.validation import is_undecoded_body, sanitize_errors
+from app.core.errors import (
+    AppHTTPException,
+    AuthenticationError,
+    ConflictError,
+    NotFoundError,
+    PayloadTooLargeError,
+    PermissionDeniedError,
+    RateLimitedError,
+    ServiceUnavailableError,
+    reason_phrase,
+)
 from app.core.logger import get_logger, request_id_ctx
-from app.core.response import ResponseFactory, reason_phrase
+from app.core.openapi import document_problem_responses
+from app.core.response import ResponseFactory
+from app.core.validation_errors import is_undecoded_body, sanitize_errors
+
+__all__ = [
+    "AppHTTPException",
+    "AuthenticationError",
+    "ConflictError",
+    "NotFoundError",
+    "PayloadTooLargeError",
+    "PermissionDeniedError",
+    "RateLimitedError",
+    "ServiceUnavailableError",
+    "http_exception_handler",
+    "register_exception_handlers",
+    "unhandled_exception_handler",
+    "validation_exception_handler",
+]
 
 logger = get_logger("app.core.exceptions")
-
-
-class AppHTTPException(StarletteHTTPException):
-    """An HTTP error carrying the extra RFC 9457 fields of our error envelope."""
-
-    default_status: ClassVar[int] = 500
-    default_title: ClassVar[str] = "Application Error"
-    default_headers: ClassVar[Mapping[str, str] | None] = None
-
-    def __init__(
-        self,
-        status_code: int | None = None,
-        detail: str | None = None,
-        *,
-        title: str | None = None,
-        errors: Sequence[Any] | dict[str, Any] | None = None,
-        meta_extensions: dict[str, Any] | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        status = status_code if status_code is not None else self.default_status
-        merged_headers = {**(self.default_headers or {}), **(headers or {})} or None
-        super().__init__(
-            status_code=status,
-            detail=detail or reason_phrase(status),
-            headers=merged_headers,
-        )
-        self.title = title or self.default_title
-        self.errors = errors
-        self.meta_extensions = meta_extensions
-
-
-class BadRequestError(AppHTTPException):
-    default_status = 400
-    default_title = "Bad Request"
-
-
-class AuthenticationError(AppHTTPException):
-    default_status = 401
-    default_title = "Unauthorized"
-    default_headers = MappingProxyType({"WWW-Authenticate": "Bearer"})
-
-
-class PermissionDeniedError(AppHTTPException):
-    default_status = 403
-    default_title = "Forbidden"
-
-
-class NotFoundError(AppHTTPException):
-    default_status = 404
-    default_title = "Not Found"
-
-
-class ConflictError(AppHTTPException):
-    default_status = 409
-    default_title = "Conflict"
-
-
-class PayloadTooLargeError(AppHTTPException):
-    default_status = 413
-    default_title = "Payload Too Large"
-
-
-class RateLimitedError(AppHTTPException):
-    default_status = 429
-    default_title = "Too Many Requests"
-
-
-RETRY_AFTER_SECONDS = 5
-
-
-class ServiceUnavailableError(AppHTTPException):
-    """A dependency is down or the process is draining: worth retrying soon."""
-
-    default_status = 503
-    default_title = "Service Unavailable"
-    default_headers = MappingProxyType({"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
 async def http_exception_handler(request: Request, exc: Exception) -> Response:
@@ -137,7 +75,7 @@ async def http_exception_handler(request: Request, exc: Exception) -> Response:
 
 
 async def validation_exception_handler(request: Request, exc: Exception) -> Response:
-    """422 with the sanitised pydantic errors (see `app.core.http.validation`).
+    """422 with the sanitised pydantic errors (see `app.core.validation_errors`).
 
     415 instead when a JSON body arrived under another media type (text/plain, a form):
     FastAPI then validates the undecoded bytes, and "Input should be a valid
@@ -189,7 +127,7 @@ def register_exception_handlers(app: FastAPI) -> None:
     """Register the HTTP, validation and catch-all handlers, and document their bodies.
 
     Every operation of the app's OpenAPI document then lists its error responses as
-    problem+json (see `app.core.http.openapi`).
+    problem+json (see `app.core.openapi`).
     """
     app.add_exception_handler(StarletteHTTPException, http_exception_handler)
     app.add_exception_handler(RequestValidationError, validation_exception_handler)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel
 
 from app.core.dependencies import ResponseFactoryDep, SettingsDep
-from app.core.http.docs import ASSETS_URL
+from app.core.http.docs import ASSETS_URL, docs_page_paths
 from app.core.jwks import jwks_router
 from app.core.metrics.metrics_router import metrics_router
 from app.core.response import SuccessEnvelope
@@ -55,14 +55,7 @@ def initiate_routers(app: FastAPI, *, health_router: APIRouter, api_router: APIR
 def _docs_routes_last(app: FastAPI) -> None:
     """Move the docs routes (OpenAPI JSON, Swagger UI, ReDoc, their assets), which are
     registered first of all, behind ours: every API request would otherwise try them first."""
-    urls = (
-        app.openapi_url,
-        app.docs_url,
-        app.redoc_url,
-        app.swagger_ui_oauth2_redirect_url,
-        ASSETS_URL,
-    )
-    docs_paths = {url for url in urls if url}
+    docs_paths = {app.openapi_url, *docs_page_paths(app), ASSETS_URL} - {None}
     routes = app.router.routes
     docs = [route for route in routes if getattr(route, "path", None) in docs_paths]
     ours = [route for route in routes if getattr(route, "path", None) not in docs_paths]

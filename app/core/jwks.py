@@ -12,7 +12,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from app.core.dependencies import JWTServiceDep
-from app.core.exceptions import NotFoundError
+from app.core.errors import NotFoundError
 
 jwks_router = APIRouter(tags=["security"])
 

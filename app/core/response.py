@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from http import HTTPStatus
 from typing import Any, Generic, Literal, TypeVar
 
 import orjson
@@ -25,6 +24,8 @@ from fastapi import Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+
+from app.core.errors import reason_phrase
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_SCHEMA_REF = "#/components/schemas/ProblemDetails"
@@ -83,14 +84,6 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         }
         for status in statuses
     }
-
-
-def reason_phrase(status: int) -> str:
-    """The standard reason phrase of a status ("Not Found"), or "Error" for unknown codes."""
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Error"
 
 
 def _encode_fallback(value: Any) -> Any:

@@ -56,7 +56,8 @@ async def test_rate_limit_keys_hold_no_plain_hash_of_the_email(
 
 
 def test_a_short_email_digest_key_is_an_insecure_setting() -> None:
-    from app.core.config import Settings, find_insecure_settings
+    from app.core.audit import find_insecure_settings
+    from app.core.config import Settings
 
     short = Settings(_env_file=None, EMAIL_DIGEST_KEY="short")  # type: ignore[call-arg]
     assert "EMAIL_DIGEST_KEY" in {finding.variable for finding in find_insecure_settings(short)}

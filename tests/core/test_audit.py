@@ -10,8 +10,14 @@ from typing import Any
 
 import pytest
 
-from app.core.audit import audit, audit_settings, key_entropy_bits, log_warnings
-from app.core.config import PLACEHOLDER_ACCESS_KEY, InsecureSettingsError, Settings
+from app.core.audit import (
+    InsecureSettingsError,
+    audit,
+    audit_settings,
+    key_entropy_bits,
+    log_warnings,
+)
+from app.core.config import PLACEHOLDER_ACCESS_KEY, Settings
 from app.main import create_app
 from tests.core.pem_keys import private_pem
 

@@ -8,12 +8,11 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 
+from app.core.audit import InsecureSettingsError, find_insecure_settings
 from app.core.config import (
     PLACEHOLDER_ACCESS_KEY,
     PLACEHOLDER_REFRESH_KEY,
-    InsecureSettingsError,
     Settings,
-    find_insecure_settings,
     get_settings,
 )
 

@@ -12,7 +12,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from pydantic import ValidationError
 
-from app.core.config import Settings, find_insecure_settings
+from app.core.audit import find_insecure_settings
+from app.core.config import Settings
 from app.core.security import KeyConfigurationError, Keyring
 from tests.core.pem_keys import private_pem, public_pem
 

@@ -1,8 +1,7 @@
-"""HTTP plumbing of `app.core`, one small module per job.
+"""HTTP plumbing of `app.core` that the middleware (`app.core.middleware`) and routes use.
 
-Middleware (pure ASGI, wired by `app.core.middleware.add_middlewares`): `request_id`,
-`security_headers`, `error_boundary`, `body_limit`; the device-info middleware builds on
-`device` (User-Agent and Client Hints) and `client_ip` (trusted proxies). Helpers:
-`route` (route template of a request), `validation` (sanitising 422 errors), `openapi`
-(problem+json in the OpenAPI document), `schemas` (DeviceType, SessionDeviceInfo).
+`device` (User-Agent and Client Hints) and `client_ip` (trusted proxies), which the
+device-info middleware applies; `schemas` (DeviceType, SessionDeviceInfo); `route` (the
+route template of a request); `docs` (offline /docs and /redoc); `no_store` (the no-store
+route class); `bounded_protocol` (uvicorn's HTTP protocol with bounded heads).
 """

@@ -9,7 +9,7 @@ templates pointing at them, so the pages need no host but this one and their CSP
 
 The pages are registered by `add_offline_docs`, which also sets `app.docs_url` and
 `app.redoc_url` so that the security headers and the route order treat them like
-FastAPI's own docs routes.
+FastAPI's own docs routes (both find them with `docs_page_paths`).
 """
 
 from __future__ import annotations
@@ -32,6 +32,14 @@ ASSETS_URL = "/docs/assets"
 ASSETS_DIRECTORY = Path(fastapi_offline.__file__).parent / "static"
 # Swagger UI's default validator badge is an image from validator.swagger.io.
 SWAGGER_UI_PARAMETERS = {"validatorUrl": None}
+
+
+def docs_page_paths(app: FastAPI) -> list[str]:
+    """The paths of `app`'s docs HTML pages (none when it serves no OpenAPI document)."""
+    if not app.openapi_url:
+        return []
+    pages = (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url)
+    return [path for path in pages if path]
 
 
 def _root_path(request: Request) -> str:

@@ -12,7 +12,7 @@ REDACTED = "[REDACTED]"
 MAX_DEPTH = 10  # deeper structures are logged as "[TRUNCATED]"
 
 # The one list of names whose values are secrets: log fields and `key=value` pairs in
-# logged text here, echoed validation input in `app.core.http.validation`.
+# logged text here, echoed validation input in `app.core.validation_errors`.
 SECRET_NAME = re.compile(
     r"pass(?:word|wd|phrase)|secret|token|api[-_]?key|authori[sz]ation|credential"
     r"|private[-_]?key|cookie|signature|jwt",

@@ -28,7 +28,7 @@ from typing import Any
 from prometheus_client.metrics import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.http.error_boundary import UNHANDLED_EXCEPTION_STATE_KEY
+from app.core.errors import UNHANDLED_EXCEPTION_STATE_KEY
 from app.core.http.route import route_template, template_by_matching
 from app.core.metrics.global_metrics import error_count, request_count, request_latency
 

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.core.dependencies import SettingsDep
-from app.core.exceptions import AuthenticationError
+from app.core.errors import AuthenticationError
 from app.core.http.no_store import NoStoreRoute
 from app.core.metrics.prometheus import CONTENT_TYPE_LATEST, prometheus
 

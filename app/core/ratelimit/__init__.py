@@ -1,8 +1,10 @@
-"""Rate limiting for the auth routes: moving windows in memory or Redis, IETF RateLimit headers.
+"""Rate limiting: moving windows in memory or Redis, IETF RateLimit headers.
 
-`rules` says what is limited, `backends` counts (bounded memory; Redis through `limits`),
-`limiter` picks the backend and falls back to memory when Redis fails, `middleware`
-applies it to requests.
+The mechanism only; the rules are the domains' (the auth routes' are in
+`app.auth.rate_limits`). `rules` says what a rule and a key are, `body_fields` reads a key
+from a JSON body, `backends` counts (bounded memory; Redis through `limits`), `limiter`
+holds the registered rules, picks the backend and falls back to memory when Redis fails,
+`app.core.middleware.rate_limit` applies them to requests.
 """
 
 from app.core.ratelimit.backends import (
@@ -11,17 +13,18 @@ from app.core.ratelimit.backends import (
     RateLimitBackendError,
     RedisBackend,
 )
+from app.core.ratelimit.body_fields import json_body_field
 from app.core.ratelimit.limiter import RateLimiter
-from app.core.ratelimit.middleware import RateLimitMiddleware
-from app.core.ratelimit.rules import RateLimitRule, rules_from_settings
+from app.core.ratelimit.rules import CLIENT_IP, BodyKey, RateLimitRule
 
 __all__ = [
+    "CLIENT_IP",
+    "BodyKey",
     "Decision",
     "MemoryBackend",
     "RateLimitBackendError",
-    "RateLimitMiddleware",
     "RateLimitRule",
     "RateLimiter",
     "RedisBackend",
-    "rules_from_settings",
+    "json_body_field",
 ]

@@ -19,7 +19,6 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
 
 from limits.aio.storage import RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
@@ -42,12 +41,6 @@ class Decision:
     allowed: bool
     remaining: int
     reset_after: float  # seconds until the oldest counted request leaves the window
-
-
-class RateLimitBackend(Protocol):
-    async def hit(self, rule: RateLimitRule, key: str) -> Decision: ...
-
-    async def aclose(self) -> None: ...
 
 
 class MemoryBackend:

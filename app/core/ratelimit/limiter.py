@@ -1,5 +1,8 @@
 """The rate limiter the middleware asks: Redis when configured, memory otherwise or meanwhile.
 
+It starts with no rules: each domain registers its own (`register`), and the middleware
+asks it which rules apply to a request's route (`rules_for`).
+
 When Redis fails, the hit is answered by the in-process backend instead, so limiting
 never stops and never turns into a 500; the failure is logged and counted in
 `app_ratelimit_backend_errors_total`. Redis is tried again after `retry_seconds`, so an
@@ -10,7 +13,7 @@ down every worker counts on its own: a client can get up to `limit` per worker.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from app.core.logger import get_logger
@@ -21,7 +24,7 @@ from app.core.ratelimit.backends import (
     RateLimitBackendError,
     RedisBackend,
 )
-from app.core.ratelimit.rules import RateLimitRule, rules_from_settings
+from app.core.ratelimit.rules import CLIENT_IP, BodyKey, RateLimitRule
 
 if TYPE_CHECKING:
     from app.core.config import Settings
@@ -40,22 +43,48 @@ class RateLimiter:
 
     def __init__(
         self,
-        rules: Sequence[RateLimitRule],
+        rules: Iterable[RateLimitRule] = (),
         *,
+        body_keys: Mapping[str, BodyKey] | None = None,
         memory: MemoryBackend | None = None,
         redis: RedisBackend | None = None,
         retry_seconds: float = 5.0,
     ) -> None:
-        self.rules = tuple(rules)
+        self.rules: tuple[RateLimitRule, ...] = ()
+        self.body_keys: dict[str, BodyKey] = {}
+        self._routes: dict[tuple[str, str], tuple[RateLimitRule, ...]] = {}
+        self.register(rules, body_keys)
         self.memory = memory or MemoryBackend()
         self.redis = redis
         self.retry_seconds = retry_seconds
         self._redis_down_until = 0.0
         self._redis_failing = False
 
+    def register(
+        self, rules: Iterable[RateLimitRule], body_keys: Mapping[str, BodyKey] | None = None
+    ) -> None:
+        """Add a domain's `rules` and the `body_keys` they count by (before the app serves).
+
+        A route's rules are counted in the order registered, stopping at the first refusal.
+        """
+        rules = tuple(rules)
+        known = {**self.body_keys, **(body_keys or {})}
+        unknown = sorted({rule.key for rule in rules} - known.keys() - {CLIENT_IP})
+        if unknown:
+            raise ValueError(f"rate-limit rules count by unregistered keys: {unknown}")
+        self.body_keys = known
+        self.rules = (*self.rules, *rules)
+        for rule in rules:
+            route = (rule.method, rule.path)
+            self._routes[route] = (*self._routes.get(route, ()), rule)
+
+    def rules_for(self, method: str, path: str) -> tuple[RateLimitRule, ...]:
+        """The rules that count a request to `method path` (none for most routes)."""
+        return self._routes.get((method, path), ())
+
     @classmethod
     def from_settings(cls, settings: Settings) -> RateLimiter | None:
-        """None when RATE_LIMIT_ENABLED is false."""
+        """A limiter with no rules yet, or None when RATE_LIMIT_ENABLED is false."""
         if not settings.RATE_LIMIT_ENABLED:
             return None
         redis = (
@@ -64,7 +93,6 @@ class RateLimiter:
             else None
         )
         return cls(
-            rules_from_settings(settings),
             memory=MemoryBackend(settings.RATE_LIMIT_MEMORY_MAX_KEYS),
             redis=redis,
             retry_seconds=settings.RATE_LIMIT_REDIS_RETRY_SECONDS,

@@ -1,16 +1,27 @@
-"""Which requests are limited, by what key, and how many per window."""
+"""What is limited: rules per route, each counted per key, and the readers of those keys.
+
+Core knows no route: a domain declares its rules (which of its routes, how many requests
+per window, counted by what) and registers them with the limiter
+(`RateLimiter.register`). Every rule may count per client address (`CLIENT_IP`); any
+other key names a `BodyKey` registered with the rules, a function that reads the key
+from the request body (`json_body_field` reads one field of a JSON object).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
 
 from limits import RateLimitItem, parse
 
-if TYPE_CHECKING:
-    from app.core.config import Settings
+CLIENT_IP = "ip"
+"""The key every rule may use unregistered: the client's address (see `app.core.middleware.rate_limit`)."""
 
-KeySource = Literal["ip", "email", "session"]
+BodyKey = Callable[[bytes | None], str | None]
+"""Reads a rate-limit key from a request body; None when the body holds none.
+
+A request without the key is not counted by that rule: the app refuses such a body.
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,16 +29,17 @@ class RateLimitRule:
     """`limit` requests per `window_seconds` to `method path`, counted per `key`.
 
     `name` is the policy id in the RateLimit headers and part of the storage key.
+    `key` is `CLIENT_IP` or the name of a `BodyKey` registered with the rule.
     """
 
     name: str
     method: str
     path: str
-    key: KeySource
+    key: str
     item: RateLimitItem
 
     @classmethod
-    def parse(cls, name: str, method: str, path: str, key: KeySource, spec: str) -> RateLimitRule:
+    def parse(cls, name: str, method: str, path: str, key: str, spec: str) -> RateLimitRule:
         """`spec` in the `limits` notation: "20/minute", "5 per hour", "100/2 hours"."""
         item = parse(spec)
         if item.amount < 1:
@@ -43,31 +55,3 @@ class RateLimitRule:
     def window_seconds(self) -> int:
         seconds: int = self.item.get_expiry()
         return seconds
-
-
-def rules_from_settings(settings: Settings) -> tuple[RateLimitRule, ...]:
-    """The auth routes' rules; per-IP rules come first so their refusal spares the email's budget."""
-    return (
-        RateLimitRule.parse(
-            "login-ip", "POST", "/api/auth/login", "ip", settings.RATE_LIMIT_LOGIN_PER_IP
-        ),
-        RateLimitRule.parse(
-            "login-email", "POST", "/api/auth/login", "email", settings.RATE_LIMIT_LOGIN_PER_EMAIL
-        ),
-        RateLimitRule.parse(
-            "register-ip", "POST", "/api/auth/register", "ip", settings.RATE_LIMIT_REGISTER_PER_IP
-        ),
-        RateLimitRule.parse(
-            "refresh-ip", "POST", "/api/auth/refresh", "ip", settings.RATE_LIMIT_REFRESH_PER_IP
-        ),
-        RateLimitRule.parse(
-            "refresh-session",
-            "POST",
-            "/api/auth/refresh",
-            "session",
-            settings.RATE_LIMIT_REFRESH_PER_SESSION,
-        ),
-        RateLimitRule.parse(
-            "password-ip", "POST", "/api/auth/password", "ip", settings.RATE_LIMIT_PASSWORD_PER_IP
-        ),
-    )

@@ -62,7 +62,7 @@ def instrument_engine(engine: Engine) -> None:
         event.listen(engine, "after_cursor_execute", _after_cursor_execute)
 
 
-def create_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
+def create_database_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
     """An instrumented AsyncEngine for `url` (default: settings.database_url) with a bounded pool."""
     engine = create_async_engine(
         url or settings.database_url,

@@ -8,6 +8,9 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
+
+from app.core.http.docs import add_offline_docs, docs_page_paths
 
 ClientFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 DOCS_PATHS = ["/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect"]
@@ -65,3 +68,11 @@ async def test_docs_pages_follow_the_root_path(make_client: ClientFactory) -> No
             html = (await prefixed.get("/svc/docs")).text
     assert "/svc/docs/assets/swagger-ui-bundle.js" in html
     assert "'/svc/openapi.json'" in html
+
+
+def test_docs_page_paths_are_the_html_pages_of_an_app_with_a_schema() -> None:
+    offline = FastAPI(docs_url=None, redoc_url=None)
+    add_offline_docs(offline)
+    assert docs_page_paths(offline) == ["/docs", "/redoc", "/docs/oauth2-redirect"]
+    assert docs_page_paths(FastAPI(docs_url=None, redoc_url=None)) == ["/docs/oauth2-redirect"]
+    assert docs_page_paths(FastAPI(openapi_url=None)) == []

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.config import Settings
 from app.core.metrics.prometheus import prometheus
-from app.db.postgres.engine import create_engine, statement_operation
+from app.db.postgres.engine import create_database_engine, statement_operation
 
 
 def observed(operation: str) -> float:
@@ -23,7 +23,7 @@ def observed(operation: str) -> float:
 
 @pytest.fixture
 async def engine(make_settings: Callable[..., Settings]) -> AsyncIterator[AsyncEngine]:
-    built = create_engine(make_settings(POSTGRES_POOL_SIZE=4, POSTGRES_MAX_OVERFLOW=2))
+    built = create_database_engine(make_settings(POSTGRES_POOL_SIZE=4, POSTGRES_MAX_OVERFLOW=2))
     try:
         yield built
     finally:

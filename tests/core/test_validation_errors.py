@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from app.core.http.validation import (
+from app.core.validation_errors import (
     MAX_ECHO_CHARS,
     MAX_ECHO_ITEMS,
     MAX_ERRORS,

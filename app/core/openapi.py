@@ -20,12 +20,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from app.core.response import (
-    PROBLEM_MEDIA_TYPE,
-    PROBLEM_SCHEMA_REF,
-    ProblemDetails,
-    reason_phrase,
-)
+from app.core.errors import reason_phrase
+from app.core.response import PROBLEM_MEDIA_TYPE, PROBLEM_SCHEMA_REF, ProblemDetails
 
 _METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
 _FASTAPI_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")

@@ -19,9 +19,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core.errors import UNHANDLED_EXCEPTION_STATE_KEY
 from app.core.exceptions import http_exception_handler, unhandled_exception_handler
-
-UNHANDLED_EXCEPTION_STATE_KEY = "unhandled_exception"
 
 
 class ErrorBoundaryMiddleware:

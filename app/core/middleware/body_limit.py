@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.exceptions import PayloadTooLargeError
+from app.core.errors import PayloadTooLargeError
 
 # HTTP/1.x (RFC 9112, 6.3): a request with neither Content-Length nor Transfer-Encoding
 # has no body. HTTP/2 and HTTP/3 may stream one without a length, so those are counted.

@@ -9,13 +9,9 @@ on every response, allowed or not:
     RateLimit: "login-ip";r=19;t=60, "login-email";r=4;t=60
 
 Keys: the client IP set by the DeviceInfo middleware (X-Forwarded-For believed only from
-TRUSTED_PROXIES), IPv6 grouped by /64 since one host holds a whole /64; and for login the
-submitted email in the one form the login looks it up by (`normalize_email`: NFKC,
-IDNA, lower case), so every spelling of an address shares one budget, as an HMAC
-under EMAIL_DIGEST_KEY so no address sits in Redis or memory; for refresh the session
-named by the submitted refresh token (`session_key`).
-The email and the token are read from the JSON body, which is buffered (up to `max_body_bytes`) and
-replayed to the app unchanged.
+TRUSTED_PROXIES), IPv6 grouped by /64 since one host holds a whole /64; any other key is
+read from the body by the `BodyKey` the rule's domain registered. Only then is the body
+buffered (up to `max_body_bytes`), and it is replayed to the app unchanged.
 """
 
 from __future__ import annotations
@@ -30,12 +26,9 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.ratelimit.backends import Decision
-from app.core.ratelimit.body_fields import json_body_field
 from app.core.ratelimit.limiter import RateLimiter
-from app.core.ratelimit.rules import RateLimitRule
-from app.core.ratelimit.session_key import refresh_session_key
+from app.core.ratelimit.rules import CLIENT_IP, RateLimitRule
 from app.core.response import ResponseFactory
-from app.core.security.emails import InvalidEmailError, email_digest, normalize_email
 
 IPV6_PREFIX = 64
 
@@ -65,18 +58,6 @@ def client_ip_key(scope: Scope) -> str:
             return str(address.ipv4_mapped)
         return str(ipaddress.ip_network(f"{address}/{IPV6_PREFIX}", strict=False))
     return str(address)
-
-
-def email_key(body: bytes | None, digest_key: bytes = b"") -> str | None:
-    """The keyed digest of a JSON body's `email` in the form the login looks up, or None."""
-    email = json_body_field(body, "email")
-    if not isinstance(email, str):
-        return None
-    try:
-        normalized = normalize_email(email)
-    except InvalidEmailError:  # the app refuses the body (422): no password is tried
-        return None
-    return email_digest(normalized, digest_key)
 
 
 async def buffer_body(receive: Receive, max_bytes: int) -> tuple[bytes | None, Receive]:
@@ -116,40 +97,42 @@ class RateLimitMiddleware:
         *,
         limiter: RateLimiter | None = None,
         max_body_bytes: int = 1_048_576,
-        email_digest_key: bytes = b"",
     ) -> None:
         self.app = app
-        self.email_digest_key = email_digest_key
         self.limiter = limiter
         self.max_body_bytes = max_body_bytes
-        self._routes: dict[tuple[str, str], tuple[RateLimitRule, ...]] = {}
-        for rule in limiter.rules if limiter is not None else ():
-            route = (rule.method, rule.path)
-            self._routes[route] = (*self._routes.get(route, ()), rule)
-        self._policies = {route: policy_header(rules) for route, rules in self._routes.items()}
+        # Rules are registered after the middleware is added: policies are built on first use.
+        self._policies: dict[tuple[RateLimitRule, ...], str] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        route = (scope.get("method", ""), scope.get("path", ""))
-        rules = self._routes.get(route) if scope["type"] == "http" else None
-        if not rules or self.limiter is None:
+        limiter = self.limiter
+        rules = (
+            limiter.rules_for(scope["method"], scope["path"])
+            if limiter is not None and scope["type"] == "http"
+            else ()
+        )
+        if not rules or limiter is None:
             await self.app(scope, receive, send)
             return
-        keys: dict[str, str | None] = {"ip": client_ip_key(scope)}
-        if any(rule.key != "ip" for rule in rules):
+        keys: dict[str, str | None] = {CLIENT_IP: client_ip_key(scope)}
+        body_keys = {rule.key for rule in rules} - keys.keys()
+        if body_keys:
             body, receive = await buffer_body(receive, self.max_body_bytes)
-            keys["email"] = email_key(body, self.email_digest_key)
-            keys["session"] = refresh_session_key(body)
+            keys.update((name, limiter.body_keys[name](body)) for name in body_keys)
 
         decisions: list[tuple[RateLimitRule, Decision]] = []
         for rule in rules:
             key = keys[rule.key]
-            if key is None:  # no email or token submitted: the app will refuse the body
+            if key is None:  # the body holds no key: the app will refuse it
                 continue
-            decision = await self.limiter.hit(rule, key)
+            decision = await limiter.hit(rule, key)
             decisions.append((rule, decision))
             if not decision.allowed:
                 break
-        headers = {"RateLimit-Policy": self._policies[route]}
+        policy = self._policies.get(rules)
+        if policy is None:
+            policy = self._policies[rules] = policy_header(rules)
+        headers = {"RateLimit-Policy": policy}
         if decisions:
             headers["RateLimit"] = ratelimit_header(decisions)
         if decisions and not decisions[-1][1].allowed:

@@ -20,15 +20,18 @@ from fastapi import FastAPI
 from websockets.asyncio.client import connect
 
 from app.core.config import Settings
-from app.core.http.body_limit import BodySizeLimitMiddleware
-from app.core.http.cors import CORSMiddleware
-from app.core.http.error_boundary import ErrorBoundaryMiddleware
-from app.core.http.request_id import RequestIDMiddleware, is_valid_request_id, new_request_id
-from app.core.http.security_headers import SecurityHeadersMiddleware
 from app.core.logger import request_id_ctx
 from app.core.metrics.metrics_middleware import MetricsMiddleware
-from app.core.middleware import DeviceInfoMiddleware
-from app.core.ratelimit import RateLimitMiddleware
+from app.core.middleware import DeviceInfoMiddleware, RateLimitMiddleware
+from app.core.middleware.body_limit import BodySizeLimitMiddleware
+from app.core.middleware.cors import CORSMiddleware
+from app.core.middleware.error_boundary import ErrorBoundaryMiddleware
+from app.core.middleware.request_id import (
+    RequestIDMiddleware,
+    is_valid_request_id,
+    new_request_id,
+)
+from app.core.middleware.security_headers import SecurityHeadersMiddleware
 from app.main import create_app
 from tests.core.probe_routes import Gate, add_probe_routes, assert_problem, capture_logs
 from tests.live_server import serving

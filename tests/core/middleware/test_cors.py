@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from app.core.http.cors import CORSMiddleware
+from app.core.middleware.cors import CORSMiddleware
 
 OPTIONS: list[dict[str, Any]] = [
     {"allow_origins": ["https://app.example"], "allow_credentials": True},
