@@ -8,6 +8,7 @@ database that cannot be reached a 503 (`app.db.postgres.errors.translated_errors
 from __future__ import annotations
 
 import uuid
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,6 +23,7 @@ from app.auth.session_cursor import SessionCursor
 from app.core.http.schemas import SessionDeviceInfo
 from app.db.postgres.driver import driver_connection
 from app.db.postgres.errors import translated_errors
+from app.db.postgres.session import committed
 
 EMAIL_UNIQUE_CONSTRAINT = "uq_users_email"
 
@@ -347,6 +349,10 @@ class SessionRepository:
         async with translated_errors():
             result = await self._db.execute(statement)
         return list(result.scalars())
+
+    def unit_of_work(self) -> AbstractAsyncContextManager[AsyncSession]:
+        """The repository's session as a unit of work that commits and closes itself."""
+        return committed(self._db)
 
     async def revoke_and_commit(self, session_id: uuid.UUID, now: datetime) -> None:
         """Revoke and commit the request's transaction now, before the caller answers 401.

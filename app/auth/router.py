@@ -19,6 +19,7 @@ from app.auth.dependencies import (
     AuthServiceDep,
     CurrentSessionDep,
     CurrentSessionWsDep,
+    RefreshServiceDep,
     SessionWatchDep,
     ws_subprotocol,
 )
@@ -94,7 +95,7 @@ async def login(
     },
 )
 async def refresh(
-    data: RefreshRequest, service: AuthServiceDep, responses: ResponseFactoryDep
+    data: RefreshRequest, service: RefreshServiceDep, responses: ResponseFactoryDep
 ) -> JSONResponse:
     return responses.success(await service.refresh(data=data))
 

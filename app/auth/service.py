@@ -207,7 +207,9 @@ class AuthService:
             pair, new_hash = self._issue(rotation.user_id, rotation.roles, rotation.session_id)
             if await self._sessions.rotate_if_current(rotation, new_hash=new_hash, now=now):
                 return self._refreshed(rotation.user_id, rotation.session_id, pair)
-        return await self._refresh_locked(claims, data.refresh_token)
+        # Its own unit of work: the caller may have opened none (`get_refresh_service`).
+        async with self._sessions.unit_of_work():
+            return await self._refresh_locked(claims, data.refresh_token)
 
     def _refreshed(self, user_id: uuid.UUID, session_id: uuid.UUID, pair: TokenPair) -> TokenPair:
         _attribute_request_to(user_id)

@@ -8,6 +8,7 @@ replace the error that made the request fail, so its own connection errors are d
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -19,14 +20,26 @@ from app.db.postgres.errors import is_database_unavailable, translated_errors
 async def get_db_session(request: Request) -> AsyncIterator[AsyncSession]:
     """Yield a session; commit if the endpoint returned, roll back if it raised."""
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
-    async with sessionmaker() as session:
-        try:
-            yield session
-        except BaseException:
-            await _rollback(session)
-            raise
+    async with committed(sessionmaker()) as session:
+        yield session
+
+
+@asynccontextmanager
+async def committed(session: AsyncSession) -> AsyncIterator[AsyncSession]:
+    """A unit of work on `session`: commit if the block returns, roll back if it raises.
+
+    The session is closed either way (its connection goes back to the pool).
+    """
+    try:
+        yield session
+    except BaseException:
+        await _rollback(session)
+        raise
+    else:
         async with translated_errors():
             await session.commit()
+    finally:
+        await session.close()
 
 
 async def _rollback(session: AsyncSession) -> None:
