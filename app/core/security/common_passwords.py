@@ -2,29 +2,30 @@
 
 Verifiers should refuse passwords found in lists of commonly used or breached ones.
 The list is the 30,000 most common passwords that zxcvbn ships (its `passwords`
-frequency list, MIT licence), so nothing is fetched at run time. Building the set
-costs ~80 ms, so it is built once per process, on first use or ahead of it from a
-thread of its own (`PasswordSecurity` asks for it when it is created), never at import.
+frequency list, MIT licence), copied one a line to `common_passwords.txt` beside this
+module (tests/core/test_common_passwords.py checks the copy), so nothing is fetched at
+run time. Importing zxcvbn's lists held ~16 MiB in every worker, for a set that takes 4;
+read from the file, the set is built in a few milliseconds, once per process, never at
+import.
 """
 
 from __future__ import annotations
 
-import threading
 from functools import cache
+from pathlib import Path
+
+COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
 
 
 @cache
 def common_passwords() -> frozenset[str]:
     """The list, lower-cased: one in it in any letter case is just as guessable."""
-    from zxcvbn.frequency_lists import FREQUENCY_LISTS
-
-    return frozenset(password.lower() for password in FREQUENCY_LISTS["passwords"])
+    return frozenset(COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").lower().splitlines())
 
 
 def prepare_common_passwords() -> None:
-    """Build the set in a thread of its own, unless it is built already."""
-    if common_passwords.cache_info().currsize == 0:
-        threading.Thread(target=common_passwords, name="common-passwords", daemon=True).start()
+    """Build the set now, so that the first registration does not (`PasswordSecurity` asks)."""
+    common_passwords()
 
 
 def is_common_password(password: str) -> bool:
