@@ -64,10 +64,10 @@ async def liveness(request: Request) -> object:
 )
 async def readiness(request: Request, responses: ResponseFactoryDep) -> object:
     state = request.app.state
-    if getattr(state, "draining", False):
+    if state.draining:  # the lifespan sets it, and every other name below
         raise ServiceUnavailableError(detail="shutting down", errors=[{"check": "shutdown"}])
     checks: dict[str, Callable[[], Awaitable[Any]]] = {"postgres": _postgres_check(state.engine)}
-    redis = getattr(state, "redis", None)
+    redis = state.redis
     if redis is not None:
         checks["redis"] = redis.ping
     abandoned: AbandonedChecks = state.abandoned_checks
