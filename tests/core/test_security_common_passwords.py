@@ -24,7 +24,7 @@ def test_a_common_password_is_found_in_any_letter_case() -> None:
 
 
 def test_checking_a_password_does_not_load_zxcvbns_lists() -> None:
-    """zxcvbn's frequency lists hold ~16 MiB: a worker checking passwords must not load them."""
+    """zxcvbn's frequency lists hold 13-16 MiB: a worker checking passwords must not load them."""
     probe = (
         "import sys\n"
         "from app.core.security.common_passwords import is_common_password\n"

@@ -87,7 +87,7 @@ class RedisBackend:
     """
 
     def __init__(self, url: str, *, key_prefix: str = "ratelimit", timeout_seconds: float = 0.5):
-        # Imported here: a service without REDIS_URL never loads redis-py (~18 MiB, ~0.25 s).
+        # Imported here: a service without REDIS_URL never loads redis-py (~8 MiB, ~0.06 s).
         from limits.aio.storage import RedisStorage
         from limits.aio.strategies import MovingWindowRateLimiter
         from redis.asyncio import ConnectionPool
