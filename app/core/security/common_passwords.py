@@ -3,10 +3,10 @@
 Verifiers should refuse passwords found in lists of commonly used or breached ones.
 The list is the 30,000 most common passwords that zxcvbn ships (its `passwords`
 frequency list, MIT licence), copied one a line to `common_passwords.txt` beside this
-module (tests/core/test_common_passwords.py checks the copy), so nothing is fetched at
-run time. Importing zxcvbn's lists held 13-16 MiB in every worker, for a set of 4;
-read from the file, the set is built in a few milliseconds, once per process, never at
-import.
+module (tests/core/test_security_common_passwords.py checks the copy), so nothing is
+fetched at run time. Importing zxcvbn's lists held 13-16 MiB in every worker for a set
+of 4 MiB; read from the file, the set is built in a few milliseconds, once per process,
+never at import.
 """
 
 from __future__ import annotations
