@@ -10,18 +10,25 @@ from __future__ import annotations
 
 import enum
 import logging
-import os
 import signal
 import socket
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from app.core.audit import WARNED_ENV, InsecureSettingsError, audit, log_warnings
+from app.core.audit import InsecureSettingsError, audit, log_warnings
 from app.core.config import Settings, get_settings
+
+if TYPE_CHECKING:
+    import uvicorn
+
+# What uvicorn serves: `create_app`'s signature (tests serve a variant of it).
+AppFactory = Callable[..., Any]
 
 # uvicorn's own exit code when the app's startup (lifespan) fails or it cannot bind.
 UVICORN_STARTUP_FAILURE = 3
@@ -79,7 +86,8 @@ def service_urls(settings: Settings) -> dict[str, str]:
     return urls
 
 
-def main() -> int:
+def main(app_factory: AppFactory | None = None) -> int:
+    """Check, prepare, serve `app_factory(settings, ...)` (`create_app` unless given)."""
     try:
         settings = get_settings()
     except ValidationError as exc:
@@ -103,9 +111,13 @@ def main() -> int:
     from app.core.metrics.prometheus import multiprocess_directory
     from app.db.postgres.bootstrap import DatabaseUnavailableError, prepare_database
 
+    if app_factory is None:
+        from app.main import create_app
+
+        app_factory = create_app
+
     configure_logging(settings)  # this process's own lines (bootstrap, uvicorn's supervisor)
     log_warnings(settings, verdict)
-    os.environ[WARNED_ENV] = "1"  # logged once per start: the workers do not repeat them
     try:
         prepared, embedded = prepare_database(settings)
     except (DatabaseUnavailableError, OSError) as exc:
@@ -115,36 +127,57 @@ def main() -> int:
             ExitCode.DATABASE_SETUP_FAILED,
             f"database setup failed: {type(exc).__name__}: {exc}",
         )
-    if (prepared.POSTGRES_HOST, prepared.POSTGRES_PORT) != (
-        settings.POSTGRES_HOST,
-        settings.POSTGRES_PORT,
-    ):
-        os.environ["POSTGRES_HOST"] = prepared.POSTGRES_HOST
-        os.environ["POSTGRES_PORT"] = str(prepared.POSTGRES_PORT)
-        get_settings.cache_clear()
     logging.getLogger("app.serve").info("service_urls", extra=service_urls(settings))
     signal.signal(signal.SIGTERM, _exit_cleanly)
+    # Each worker builds its app from the prepared settings (an embedded server's socket
+    # replaces POSTGRES_HOST/PORT there), and does not log the warnings again.
+    factory = partial(app_factory, prepared, settings_warnings_logged=True)
     # With several workers, metrics go through prometheus_client's multiprocess files.
     try:
         with multiprocess_directory(settings.WORKERS), _startup_failure_translated():
-            uvicorn.run(
-                "app.main:app",
-                host=settings.HOST,
-                port=settings.PORT,
-                workers=settings.WORKERS,
-                proxy_headers=False,
-                server_header=False,
-                log_config=None,
-                access_log=False,  # the request-ID middleware logs each request once
-                timeout_graceful_shutdown=settings.SHUTDOWN_TIMEOUT_SECONDS,
-                # httptools with bounded request heads: 431 past the size or field count.
-                http="app.core.http.bounded_protocol:BoundedHttpToolsProtocol",
-                h11_max_incomplete_event_size=settings.MAX_REQUEST_HEADER_BYTES,
+            serve(
+                uvicorn.Config(
+                    factory,
+                    factory=True,
+                    host=settings.HOST,
+                    port=settings.PORT,
+                    workers=settings.WORKERS,
+                    proxy_headers=False,
+                    server_header=False,
+                    log_config=None,
+                    access_log=False,  # the request-ID middleware logs each request once
+                    timeout_graceful_shutdown=settings.SHUTDOWN_TIMEOUT_SECONDS,
+                    # httptools with bounded request heads: 431 past the size or field count.
+                    http="app.core.http.bounded_protocol:BoundedHttpToolsProtocol",
+                    h11_max_incomplete_event_size=settings.MAX_REQUEST_HEADER_BYTES,
+                )
             )
     finally:  # served, Ctrl-C, SIGTERM (SystemExit) or a failed start alike
         if embedded is not None:
             embedded.stop()
     return 0
+
+
+def serve(config: uvicorn.Config) -> None:
+    """`uvicorn.run` for a factory object, which it accepts with one worker only.
+
+    An import string cannot hand the workers anything but the environment; the factory
+    object travels to each spawned worker inside the pickled config instead. Exits with
+    uvicorn's code 3 when the app does not start, as `uvicorn.run` does.
+    """
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    server = uvicorn.Server(config)
+    try:
+        if config.workers > 1:
+            Multiprocess(config, sockets=[config.bind_socket()]).run()
+        else:
+            server.run()
+    except KeyboardInterrupt:
+        pass
+    if config.workers == 1 and not server.started:
+        sys.exit(UVICORN_STARTUP_FAILURE)
 
 
 @contextmanager

@@ -23,6 +23,7 @@ from bench import (
     logger_cost,
     metrics_render,
     report,
+    startup,
     user_agent,
 )
 
@@ -61,6 +62,23 @@ def _share(side: dict[str, Any]) -> str:
 
 def _ratio(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2f}x"
+
+
+def _startup_rows(figures: dict[str, Any]) -> list[Row]:
+    ours, bare, targets = figures["ours"], figures["bare"], figures["targets"]
+    how = f"median of {figures['starts']} starts, one uvicorn worker each, same options"
+    return [
+        (
+            "worker ready s: ours / bare FastAPI",
+            f"{ours['ready_s']:.2f} / {bare['ready_s']:.2f}",
+            f"spawn to the first 200 from /health; {how}; target <= {targets['ready_s']:.1f} s",
+        ),
+        (
+            "worker RSS MiB: ours / bare FastAPI",
+            f"{ours['rss_mib']:.0f} / {bare['rss_mib']:.0f}",
+            f"when ready; target <= {targets['rss_mib']:.0f} MiB",
+        ),
+    ]
 
 
 def _in_process_rows(figures: dict[str, Any]) -> list[Row]:
@@ -182,6 +200,7 @@ def _user_agent_rows(figures: dict[str, float]) -> list[Row]:
 Section = tuple[str, str, Callable[[Path], Any], Callable[[Any], list[Row]]]
 SECTIONS: list[Section] = [
     ("http", "HTTP: our endpoints vs their plain equivalents", endpoints.compare, _endpoint_rows),
+    ("startup", "worker start: time to ready and memory", startup.measure, _startup_rows),
     ("in_process_us", "in-process cost per request", in_process.measure, _in_process_rows),
     ("password_hashing", "password hashing isolation", _hashing, _hashing_rows),
     ("logger_us", "logger caller-side cost", logger_cost.measure, _logger_rows),

@@ -39,7 +39,9 @@ class Server:
     url: str
 
 
-def wait_until_serving(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+def wait_until_serving(
+    url: str, process: subprocess.Popen[bytes], timeout: float = 30, poll_seconds: float = 0.1
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -47,7 +49,7 @@ def wait_until_serving(url: str, process: subprocess.Popen[bytes], timeout: floa
         with contextlib.suppress(httpx.HTTPError):
             if httpx.get(url, timeout=1.0).status_code == 200:
                 return
-        time.sleep(0.1)
+        time.sleep(poll_seconds)
     raise RuntimeError(f"server did not serve {url} within {timeout} s")
 
 
@@ -59,6 +61,7 @@ def serving(
     env: dict[str, str],
     cores: set[int],
     stderr_to: Path,
+    poll_seconds: float = 0.1,
 ) -> Iterator[Server]:
     """Run `command` (it finds its port in PORT) until the block ends."""
     port = free_port()
@@ -72,7 +75,7 @@ def serving(
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_serving(url + ready_path, process)
+        wait_until_serving(url + ready_path, process, poll_seconds=poll_seconds)
         yield Server(process, url)
     finally:
         if process.poll() is None:
@@ -85,7 +88,13 @@ def serving(
 
 
 def bench_server(
-    kind: str, *, env: dict[str, str], cores: set[int], stderr_to: Path, ready_path: str = "/health"
+    kind: str,
+    *,
+    env: dict[str, str],
+    cores: set[int],
+    stderr_to: Path,
+    ready_path: str = "/health",
+    poll_seconds: float = 0.1,
 ) -> Any:
     """`serving(...)` for `python -m app` (kind "ours") or `python -m bench.serve {kind}`."""
     command = ["-m", "app"] if kind == "ours" else ["-m", "bench.serve", kind]
@@ -95,6 +104,7 @@ def bench_server(
         env=env,
         cores=cores,
         stderr_to=stderr_to,
+        poll_seconds=poll_seconds,
     )
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 import ipaddress
 import logging
 import math
-import os
 import stat
 from collections import Counter
 from collections.abc import Iterator
@@ -283,14 +282,8 @@ def startup_notices(settings: Settings) -> list[str]:
     return notices
 
 
-# Set by `python -m app` once it has logged the warnings, so its workers do not repeat them.
-WARNED_ENV = "APP_SETTINGS_WARNINGS_LOGGED"
-
-
 def log_warnings(settings: Settings, verdict: AuditVerdict) -> None:
-    """Log the audit's warnings and the startup notices, unless this start already did."""
-    if os.environ.get(WARNED_ENV) == "1":
-        return
+    """Log the audit's warnings and the startup notices (once per start: see create_app)."""
     logger = logging.getLogger("app.audit")
     for finding in verdict.warned:
         logger.warning(

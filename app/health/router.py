@@ -64,13 +64,14 @@ async def liveness(request: Request) -> object:
 )
 async def readiness(request: Request, responses: ResponseFactoryDep) -> object:
     state = request.app.state
-    if getattr(state, "draining", False):
+    if state.draining:  # the lifespan sets it, and every other name below
         raise ServiceUnavailableError(detail="shutting down", errors=[{"check": "shutdown"}])
     checks: dict[str, Callable[[], Awaitable[Any]]] = {"postgres": _postgres_check(state.engine)}
-    redis = getattr(state, "redis", None)
+    redis = state.redis
     if redis is not None:
         checks["redis"] = redis.ping
-    results = await asyncio.gather(*(_timed(check) for check in checks.values()))
+    abandoned: AbandonedChecks = state.abandoned_checks
+    results = await asyncio.gather(*(_timed(check, abandoned) for check in checks.values()))
     report = dict(zip(checks, results, strict=True))
     failed = [name for name, result in report.items() if result["status"] != "ok"]
     if failed:
@@ -89,17 +90,32 @@ def _postgres_check(engine: AsyncEngine) -> Callable[[], Awaitable[None]]:
     return check
 
 
-# Checks that timed out, still cleaning up after their cancellation.
-_abandoned: set[asyncio.Task[Any]] = set()
+class AbandonedChecks:
+    """Checks that timed out, still cleaning up after their cancellation.
+
+    Held here so that asyncio keeps a reference to each until it ends; the lifespan owns
+    one per app and, at shutdown, gives them a moment to finish before the engine goes.
+    """
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def keep(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.add(task)
+        task.add_done_callback(self._forget)
+
+    def _forget(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved, so asyncio does not log it
+
+    async def wait(self) -> None:
+        """Wait for them to end, CHECK_TIMEOUT_SECONDS at the most."""
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=CHECK_TIMEOUT_SECONDS)
 
 
-def _forget(task: asyncio.Task[Any]) -> None:
-    _abandoned.discard(task)
-    if not task.cancelled():
-        task.exception()  # retrieved, so asyncio does not log it
-
-
-async def _timed(check: Callable[[], Awaitable[Any]]) -> dict[str, Any]:
+async def _timed(check: Callable[[], Awaitable[Any]], abandoned: AbandonedChecks) -> dict[str, Any]:
     """Run `check`, answering after CHECK_TIMEOUT_SECONDS at the latest.
 
     A timed-out check is cancelled but not awaited: its cleanup may itself wait on the
@@ -111,8 +127,7 @@ async def _timed(check: Callable[[], Awaitable[Any]]) -> dict[str, Any]:
     await asyncio.wait([task], timeout=CHECK_TIMEOUT_SECONDS)
     if not task.done():
         task.cancel()
-        _abandoned.add(task)
-        task.add_done_callback(_forget)
+        abandoned.keep(task)
         outcome: dict[str, Any] = {"status": "error", "error": "timeout"}
     elif (error := task.exception()) is not None:  # any failure means "not ready"
         outcome = {"status": "error", "error": type(error).__name__}

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.system.app_process import AppProcess, free_port
@@ -136,3 +137,32 @@ def test_keeping_the_embedded_postgres_is_opt_in_and_announced(
     assert _alive(pid)
     [kept] = _records(app, "embedded_postgres_kept_running")
     assert kept["extra"]["pid"] == pid
+
+
+def test_each_worker_serves_on_the_embedded_postgres(
+    tmp_path: Path,
+    database_overrides: dict[str, Any],
+    embedded_app: tuple[Path, list[AppProcess]],
+) -> None:
+    """The workers get the prepared settings from `python -m app`, not from the environment.
+
+    Their environment still names the free port where nothing answers: a worker reading
+    its settings from there would answer readiness with a 503.
+    """
+    data_dir, apps = embedded_app
+    app = _start(tmp_path, database_overrides, data_dir, WORKERS="2")
+    apps.append(app)
+    app.start(timeout=STARTUP_TIMEOUT_SECONDS)
+    app.wait_for_workers(2, timeout=STARTUP_TIMEOUT_SECONDS)
+    statuses: list[int] = []
+    answered_by: set[str] = set()
+    deadline = time.monotonic() + 60
+    while len(answered_by) < 2 and time.monotonic() < deadline:
+        statuses.append(httpx.get(f"{app.url}/health/ready", timeout=10).status_code)
+        answered_by = {
+            name
+            for name, record in app.log_records_by_file()
+            if record["message"] == "request" and record["extra"]["path"] == "/health/ready"
+        }
+    assert len(answered_by) == 2, "one worker answered every request"
+    assert set(statuses) == {200}

@@ -31,18 +31,16 @@ def _extra_of(record: logging.LogRecord) -> dict[str, Any]:
     return {key: value for key, value in vars(record).items() if key not in _STANDARD_ATTRS}
 
 
-_second_cache: tuple[int, str] = (-1, "")
+@lru_cache(maxsize=1)
+def _second_prefix(second: int) -> str:
+    # One entry: lines arrive in time order, so the date-time is formatted once per second.
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
 
 
 def _timestamp(created: float) -> str:
-    """UTC ISO 8601 with milliseconds; the date-time part is formatted once per second."""
-    global _second_cache
+    """UTC ISO 8601 with milliseconds."""
     second = int(created)
-    cached_second, prefix = _second_cache
-    if second != cached_second:
-        prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-        _second_cache = (second, prefix)
-    return f"{prefix}.{int((created - second) * 1000):03d}+00:00"
+    return f"{_second_prefix(second)}.{int((created - second) * 1000):03d}+00:00"
 
 
 def _exception_text(record: logging.LogRecord) -> str | None:

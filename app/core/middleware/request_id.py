@@ -52,19 +52,23 @@ class _RequestIDPool:
     it gives away to the log thread. Taking an ID is one `next()` on a list iterator,
     atomic under the GIL and needing no lock, so threads never share one (two threads
     refilling at once only waste a batch). A forked child drops the
-    batch it inherited, so no two processes hand out the same IDs.
+    batch it inherited, so no two processes hand out the same IDs; the fork hook is
+    registered with the first batch (there is nothing to drop before it), not at import.
     """
 
     BATCH = 256
 
     def __init__(self) -> None:
         self._ids: Iterator[str] = iter(())
-        os.register_at_fork(after_in_child=self._forget)
+        self._fork_hook_registered = False
 
     def take(self) -> str:
         try:
             return next(self._ids)
         except StopIteration:
+            if not self._fork_hook_registered:
+                os.register_at_fork(after_in_child=self._forget)
+                self._fork_hook_registered = True
             raw = os.urandom(16 * self.BATCH)
             self._ids = iter([_uuid4(raw[i : i + 16]) for i in range(0, len(raw), 16)])
             return next(self._ids)

@@ -169,6 +169,10 @@ class PasswordSecurity:
         except (InvalidHashError, ValueError):
             return True
 
+    def close(self) -> None:
+        """Stop the hashing threads: queued hashes are dropped, one under way finishes."""
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
     async def _offload(self, function: Callable[..., T], *args: str) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, function, *args)

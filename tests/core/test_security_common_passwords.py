@@ -1,0 +1,42 @@
+"""The common-password list is zxcvbn's, and a process keeps none of zxcvbn's modules."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+from app.core.security.common_passwords import common_passwords, is_common_password
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_list_is_zxcvbns_passwords_list() -> None:
+    assert common_passwords() == frozenset(p.lower() for p in FREQUENCY_LISTS["passwords"])
+    assert len(common_passwords()) == 30_000
+
+
+def test_a_common_password_is_found_in_any_letter_case() -> None:
+    assert is_common_password("PassWord")
+    assert not is_common_password("correct horse battery staple 7")
+
+
+def test_checking_a_password_keeps_none_of_zxcvbns_modules_loaded() -> None:
+    """zxcvbn's modules hold 16 MiB of lists; a worker keeps only the passwords' set."""
+    probe = (
+        "import sys\n"
+        "from app.core.security.common_passwords import is_common_password\n"
+        "assert is_common_password('123456')\n"
+        "print(sorted(name for name in sys.modules if name.startswith('zxcvbn')))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert result.stdout.strip() == "[]"
