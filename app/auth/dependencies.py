@@ -81,13 +81,14 @@ async def get_auth_service(request: Request, db: DbSessionDep) -> AuthService:
 AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]
 
 
-async def get_refresh_service(request: Request) -> AuthService:
-    """An AuthService for `/refresh` alone, over a session it opens only if it needs one.
+async def get_standalone_service(request: Request) -> AuthService:
+    """An AuthService for the use cases that open their own unit of work: login, refresh.
 
-    Most refreshes rotate in one autocommitted statement and never touch the session;
-    the rest run in a unit of work that `AuthService.refresh` commits and closes itself.
-    Not a generator dependency over `DbSessionDep`: FastAPI's handling of one, and
-    opening and closing a session nobody used, cost about 65 µs per refresh.
+    Their common path is autocommitted statements (`app.db.postgres.driver`) that never
+    touch the session; the rest (a refresh under the row lock, a password rehash) run
+    in a unit of work the use case commits and closes itself. Not a generator
+    dependency over `DbSessionDep`: FastAPI's handling of one, and opening and closing
+    a session nobody used, cost about 65 µs per request.
     """
     state = request.app.state
     return build_auth_service(
@@ -95,7 +96,7 @@ async def get_refresh_service(request: Request) -> AuthService:
     )
 
 
-RefreshServiceDep = Annotated[AuthService, Depends(get_refresh_service)]
+StandaloneAuthServiceDep = Annotated[AuthService, Depends(get_standalone_service)]
 
 
 async def get_current_user_session(

@@ -56,11 +56,39 @@ async def commit_translated(db: AsyncSession) -> None:
         await db.commit()
 
 
-class UserRepository:
-    """Users by id and by (normalised) email."""
+class _Repository:
+    """A repository over one AsyncSession (the request's unit of work, or one of its own)."""
 
     def __init__(self, db: AsyncSession) -> None:
         self._db = db
+
+    def unit_of_work(self) -> AbstractAsyncContextManager[AsyncSession]:
+        """The repository's session as a unit of work that commits and closes itself."""
+        return committed(self._db)
+
+    def _engine(self) -> AsyncEngine:
+        """The engine whose pool `app.db.postgres.driver` statements run on."""
+        engine = self._db.bind
+        if not isinstance(engine, AsyncEngine):
+            raise TypeError("the repository's session must be bound to an AsyncEngine")
+        return engine
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """What a login checks of an account, read without the ORM."""
+
+    user_id: uuid.UUID
+    password_hash: str
+    roles: list[str]
+    is_active: bool
+
+
+_CREDENTIALS = "SELECT id, password_hash, roles, is_active FROM users WHERE email = $1"
+
+
+class UserRepository(_Repository):
+    """Users by id and by (normalised) email."""
 
     async def add(self, *, email: str, password_hash: str, full_name: str | None) -> User:
         user = User(email=email, password_hash=password_hash, full_name=full_name)
@@ -83,16 +111,17 @@ class UserRepository:
             result = await self._db.execute(select(User).where(User.email == email))
         return result.scalar_one_or_none()
 
-    async def read_outside_transaction(self) -> None:
-        """Make the reads up to `end_read` autocommitted: no BEGIN and COMMIT round trips.
+    async def credentials(self, email: str) -> Credentials | None:
+        """The account's id, hash, roles and state, on a pooled connection of its own.
 
-        For a request that reads, then waits (Argon2), then writes: its reads need no
-        transaction of their own, and the writes after `end_read` begin a new one on a
-        connection in the default isolation. Does nothing once the unit of work has begun.
+        One autocommitted SELECT, its connection back in the pool before the caller
+        waits for Argon2.
         """
-        if not self._db.in_transaction():
-            async with translated_errors():
-                await self._db.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        async with driver_connection(self._engine()) as connection:
+            row = await connection.fetchrow(_CREDENTIALS, email)
+        if row is None:
+            return None
+        return Credentials(row["id"], row["password_hash"], list(row["roles"]), row["is_active"])
 
     async def end_read(self) -> None:
         """End the unit of work's transaction so its connection goes back to the pool.
@@ -116,11 +145,6 @@ class UserRepository:
         )
         async with translated_errors():
             await self._db.execute(statement)
-
-    async def set_password_hash(self, user: User, password_hash: str) -> None:
-        user.password_hash = password_hash
-        async with translated_errors():
-            await self._db.flush()
 
 
 # Written out once and run by asyncpg (app.db.postgres.driver): built with the ORM per
@@ -169,11 +193,8 @@ class Rotation:
     presented_hash: str
 
 
-class SessionRepository:
+class SessionRepository(_Repository):
     """Login sessions: creation, lookup, atomic refresh rotation, revocation."""
-
-    def __init__(self, db: AsyncSession) -> None:
-        self._db = db
 
     async def open(
         self,
@@ -210,12 +231,6 @@ class SessionRepository:
                 max(cap - 1, 0),  # the new session is one of the `cap`
             )
         return int(status.rpartition(" ")[2])
-
-    def _engine(self) -> AsyncEngine:
-        engine = self._db.bind
-        if not isinstance(engine, AsyncEngine):
-            raise TypeError("the repository's session must be bound to an AsyncEngine")
-        return engine
 
     async def get_with_user(self, session_id: uuid.UUID) -> UserSession | None:
         """The session and its user in one query."""
@@ -349,10 +364,6 @@ class SessionRepository:
         async with translated_errors():
             result = await self._db.execute(statement)
         return list(result.scalars())
-
-    def unit_of_work(self) -> AbstractAsyncContextManager[AsyncSession]:
-        """The repository's session as a unit of work that commits and closes itself."""
-        return committed(self._db)
 
     async def revoke_and_commit(self, session_id: uuid.UUID, now: datetime) -> None:
         """Revoke and commit the request's transaction now, before the caller answers 401.

@@ -19,8 +19,8 @@ from app.auth.dependencies import (
     AuthServiceDep,
     CurrentSessionDep,
     CurrentSessionWsDep,
-    RefreshServiceDep,
     SessionWatchDep,
+    StandaloneAuthServiceDep,
     ws_subprotocol,
 )
 from app.auth.schemas import (
@@ -79,7 +79,7 @@ async def register(
 async def login(
     data: LoginRequest,
     device: DeviceInfoDep,
-    service: AuthServiceDep,
+    service: StandaloneAuthServiceDep,
     responses: ResponseFactoryDep,
 ) -> JSONResponse:
     return responses.success(await service.login(data=data, device=device))
@@ -95,7 +95,7 @@ async def login(
     },
 )
 async def refresh(
-    data: RefreshRequest, service: RefreshServiceDep, responses: ResponseFactoryDep
+    data: RefreshRequest, service: StandaloneAuthServiceDep, responses: ResponseFactoryDep
 ) -> JSONResponse:
     return responses.success(await service.refresh(data=data))
 

@@ -145,28 +145,28 @@ class AuthService:
         """Check the credentials and open a session on this device."""
         if len(data.password) > self._passwords.max_length:
             self._login_failed(data.email, "password_too_long")
-        await self._users.read_outside_transaction()
-        user = await self._users.get_by_email(data.email)
-        await self._users.end_read()  # no pooled connection held while Argon2 waits
-        if user is None:
+        account = await self._users.credentials(data.email)
+        if account is None:
             await self._passwords.verify_password_async(data.password, self._passwords.dummy_hash)
             self._login_failed(data.email, "unknown_email")
-        _attribute_request_to(user.id)
-        if not await self._passwords.verify_password_async(data.password, user.password_hash):
-            self._login_failed(data.email, "wrong_password", user.id)
-        if not user.is_active:
-            self._login_failed(data.email, "inactive_user", user.id)
-        if self._passwords.needs_rehash(user.password_hash):
+        _attribute_request_to(account.user_id)
+        if not await self._passwords.verify_password_async(data.password, account.password_hash):
+            self._login_failed(data.email, "wrong_password", account.user_id)
+        if not account.is_active:
+            self._login_failed(data.email, "inactive_user", account.user_id)
+        if self._passwords.needs_rehash(account.password_hash):
             new_hash = await self._passwords.hash_password_async(data.password)
-            await self._users.set_password_hash(user, new_hash)
-            logger.info("password_rehashed", extra={"user_id": str(user.id)})
+            # Its own unit of work: the caller may have opened none (`get_standalone_service`).
+            async with self._users.unit_of_work():
+                await self._users.replace_password_hash(account.user_id, new_hash)
+            logger.info("password_rehashed", extra={"user_id": str(account.user_id)})
 
         now = self._now()
         session_id = uuid.uuid4()
-        pair, refresh_hash = self._issue(user.id, user.roles, session_id)
+        pair, refresh_hash = self._issue(account.user_id, account.roles, session_id)
         evicted = await self._sessions.open(
             session_id=session_id,
-            user_id=user.id,
+            user_id=account.user_id,
             refresh_token_hash=refresh_hash,
             device=device,
             now=now,
@@ -176,12 +176,12 @@ class AuthService:
         if evicted:
             logger.info(
                 "sessions_revoked",
-                extra={"user_id": str(user.id), "count": evicted, "reason": "session_cap"},
+                extra={"user_id": str(account.user_id), "count": evicted, "reason": "session_cap"},
             )
         logger.info(
             "login_succeeded",
             extra={
-                "user_id": str(user.id),
+                "user_id": str(account.user_id),
                 "session_id": str(session_id),
                 "fingerprint": device.fingerprint(),
             },
@@ -207,7 +207,7 @@ class AuthService:
             pair, new_hash = self._issue(rotation.user_id, rotation.roles, rotation.session_id)
             if await self._sessions.rotate_if_current(rotation, new_hash=new_hash, now=now):
                 return self._refreshed(rotation.user_id, rotation.session_id, pair)
-        # Its own unit of work: the caller may have opened none (`get_refresh_service`).
+        # Its own unit of work: the caller may have opened none (`get_standalone_service`).
         async with self._sessions.unit_of_work():
             return await self._refresh_locked(claims, data.refresh_token)
 

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+from argon2 import PasswordHasher
 
 from app.core.config import Settings
 from tests.auth.conftest import (
@@ -646,3 +647,23 @@ async def test_login_holds_no_connection_while_waiting_for_the_hash_pool(
         occupant.result()
     assert held == 0
     assert response.status_code == 200
+
+
+async def test_a_login_rehashes_a_password_stored_with_weaker_argon2_parameters(
+    client: httpx.AsyncClient, settings: Settings, sql: Sql
+) -> None:
+    """The rehash is the login's one write in a unit of work of its own: it must land."""
+    await register(client)
+    weaker = PasswordHasher(time_cost=1, memory_cost=8_192, parallelism=1)
+    await sql("UPDATE users SET password_hash = :weaker", weaker=weaker.hash(PASSWORD))
+
+    assert (await login(client)).status_code == 200
+
+    [row] = await sql("SELECT password_hash FROM users")
+    ours = f"m={settings.ARGON2_MEMORY_COST_KIB},t={settings.ARGON2_TIME_COST}"
+    assert ours in row["password_hash"]
+    assert PasswordHasher().verify(row["password_hash"], PASSWORD)
+    # The new hash serves the next login, and the session of the first one was stored.
+    assert (await login(client)).status_code == 200
+    [count] = await sql("SELECT count(*) AS n FROM user_sessions")
+    assert count["n"] == 2

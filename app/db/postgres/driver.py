@@ -15,7 +15,7 @@ db_postgres_query_duration_seconds as for every other statement.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from time import perf_counter
 from typing import Any
@@ -42,12 +42,25 @@ class DriverConnection:
 
     async def execute(self, statement: str, *args: Any) -> str:
         """Run `statement`; asyncpg's status line, such as "UPDATE 1"."""
+        status: str = await self._timed(self._connection.execute, statement, args)
+        return status
+
+    async def fetchrow(self, statement: str, *args: Any) -> Mapping[str, Any] | None:
+        """Run `statement`; its first row (asyncpg's Record), or None."""
+        row: Mapping[str, Any] | None = await self._timed(
+            self._connection.fetchrow, statement, args
+        )
+        return row
+
+    @staticmethod
+    async def _timed(
+        run: Callable[..., Awaitable[Any]], statement: str, args: tuple[Any, ...]
+    ) -> Any:
         started = perf_counter()
         try:
-            status: str = await self._connection.execute(statement, *args)
+            return await run(statement, *args)
         finally:
             observe_statement(statement_operation(statement), perf_counter() - started)
-        return status
 
 
 @asynccontextmanager
