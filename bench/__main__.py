@@ -30,6 +30,17 @@ from bench import (
 Row = tuple[str, str, str]
 
 
+def _statuses(ours: dict[str, Any], plain: dict[str, Any]) -> str:
+    """Which statuses failed, as ' (ours 503 x1)', where the load generator counted them."""
+    parts = [
+        f"{name} "
+        + ", ".join(f"{status} x{count}" for status, count in side["failed_statuses"].items())
+        for name, side in (("ours", ours), ("plain", plain))
+        if side.get("failed_statuses")
+    ]
+    return f" ({'; '.join(parts)})" if parts else ""
+
+
 def _endpoint_rows(http: dict[str, Any]) -> list[Row]:
     rows: list[Row] = []
     for figures in http["endpoints"].values():
@@ -41,7 +52,7 @@ def _endpoint_rows(http: dict[str, Any]) -> list[Row]:
                 _ratio(figures["ratio"]),
                 f"{ours['rps']:,.0f} vs {plain['rps']:,.0f} req/s; target >= "
                 f"{figures['target']:.2f}x; {figures['connections']} connections"
-                + (f"; {failures} FAILED requests" if failures else ""),
+                + (f"; {failures} FAILED requests{_statuses(ours, plain)}" if failures else ""),
             )
         )
         if ours["cpu_us_per_request"] is not None and plain["cpu_us_per_request"] is not None:

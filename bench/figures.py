@@ -9,6 +9,8 @@ ratio of the two medians would not.
 from __future__ import annotations
 
 import statistics
+from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
 from bench.load import LoadResult
@@ -47,6 +49,13 @@ def _core_share(runs: list[Run]) -> float | None:
     return round(statistics.median(shares), 2)
 
 
+def _counted(counts: Iterable[dict[str, int]]) -> dict[str, int]:
+    total: Counter[str] = Counter()
+    for count in counts:
+        total.update(count)
+    return dict(sorted(total.items()))
+
+
 def side(runs: list[Run]) -> dict[str, Any]:
     """One app's medians over the rounds, and every round."""
     results = [result for result, _ in runs]
@@ -60,6 +69,7 @@ def side(runs: list[Run]) -> dict[str, Any]:
         ),
         "core_share": _core_share(runs),
         "failures": sum(result.failures for result in results),
+        "failed_statuses": _counted(result.failed_statuses for result in results),
         "rounds": [{**result.as_dict(), "cpu_us_per_request": us} for result, us in runs],
     }
 

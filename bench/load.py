@@ -62,6 +62,8 @@ class LoadResult:
     refresh_tokens: list[str] | None = field(default=None, repr=False)
     # Sent before the generator's deadline but not counted by it (wrk: one per connection).
     uncounted: int = 0
+    # How many failed with each status (the asyncio client counts them; wrk does not).
+    failed_statuses: dict[str, int] = field(default_factory=dict)
 
     @property
     def served(self) -> int:
@@ -198,4 +200,5 @@ def _parse(output: str, uncounted: int) -> LoadResult:
         p99_us=float(report["p99_us"]),
         refresh_tokens=report.get("refresh_tokens"),
         uncounted=uncounted,
+        failed_statuses=report.get("failed_statuses", {}),
     )

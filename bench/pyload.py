@@ -21,6 +21,7 @@ import json
 import statistics
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -65,8 +66,9 @@ async def _connection(
     deadline: float,
     latencies: list[float],
 ) -> int:
-    """Send requests until the deadline; the number that failed."""
-    failures, turn = 0, 0
+    """Send requests until the deadline; the statuses of those that failed."""
+    failed: list[int] = []
+    turn = 0
     reader, writer = await asyncio.open_connection(client.host, client.port)
     try:
         while time.perf_counter() < deadline and (tokens is None or tokens):
@@ -77,7 +79,8 @@ async def _connection(
             writer.write(client.request(body))
             status, content = await client.response(reader)
             latencies.append(time.perf_counter() - started)
-            failures += status >= 400
+            if status >= 400:
+                failed.append(status)
             if tokens is not None:
                 if status == 200:
                     tokens[turn] = json.loads(content)["data"]["refresh_token"]
@@ -86,7 +89,7 @@ async def _connection(
                     del tokens[turn]
     finally:
         writer.close()
-    return failures
+    return failed
 
 
 async def run(spec: dict[str, Any]) -> dict[str, Any]:
@@ -103,7 +106,7 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
     latencies: list[float] = []
     started = time.perf_counter()
     deadline = started + spec["seconds"]
-    failures = await asyncio.gather(
+    failed = await asyncio.gather(
         *(_connection(client, body, share, deadline, latencies) for share in shares)
     )
     elapsed = time.perf_counter() - started
@@ -111,7 +114,8 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
     figures: dict[str, Any] = {
         "requests": len(latencies),
         "duration_us": int(elapsed * 1e6),
-        "failures": sum(failures),
+        "failures": sum(len(statuses) for statuses in failed),
+        "failed_statuses": dict(Counter(str(status) for statuses in failed for status in statuses)),
         "p50_us": cuts[49] * 1e6,
         "p99_us": cuts[98] * 1e6,
     }

@@ -43,6 +43,7 @@ async def test_refresh_chains_each_sessions_token_and_drops_a_refused_one(
         )
 
         assert figures["failures"] == 1
+        assert figures["failed_statuses"] == {"401": 1}  # which status failed, for the report
         assert figures["requests"] > len(tokens) + 1  # tokens were presented again
         current = figures["refresh_tokens"]
         assert len(current) == len(tokens)
