@@ -229,6 +229,7 @@ class SessionRepository(_Repository):
                 now,
                 expires_at,
                 max(cap - 1, 0),  # the new session is one of the `cap`
+                operation="INSERT",
             )
         return int(status.rpartition(" ")[2])
 

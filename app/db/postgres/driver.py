@@ -40,27 +40,35 @@ class DriverConnection:
     def __init__(self, connection: asyncpg.Connection) -> None:
         self._connection = connection
 
-    async def execute(self, statement: str, *args: Any) -> str:
-        """Run `statement`; asyncpg's status line, such as "UPDATE 1"."""
-        status: str = await self._timed(self._connection.execute, statement, args)
+    async def execute(self, statement: str, *args: Any, operation: str | None = None) -> str:
+        """Run `statement`; asyncpg's status line, such as "UPDATE 1".
+
+        `operation` labels its timing when the first keyword does not say what it does
+        (a `WITH ... INSERT`); by default, `statement_operation` decides.
+        """
+        status: str = await self._timed(self._connection.execute, statement, args, operation)
         return status
 
     async def fetchrow(self, statement: str, *args: Any) -> Mapping[str, Any] | None:
         """Run `statement`; its first row (asyncpg's Record), or None."""
         row: Mapping[str, Any] | None = await self._timed(
-            self._connection.fetchrow, statement, args
+            self._connection.fetchrow, statement, args, None
         )
         return row
 
     @staticmethod
     async def _timed(
-        run: Callable[..., Awaitable[Any]], statement: str, args: tuple[Any, ...]
+        run: Callable[..., Awaitable[Any]],
+        statement: str,
+        args: tuple[Any, ...],
+        operation: str | None,
     ) -> Any:
         started = perf_counter()
         try:
             return await run(statement, *args)
         finally:
-            observe_statement(statement_operation(statement), perf_counter() - started)
+            label = operation or statement_operation(statement)
+            observe_statement(label, perf_counter() - started)
 
 
 @asynccontextmanager
