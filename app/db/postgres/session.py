@@ -28,9 +28,12 @@ async def get_db_session(request: Request) -> AsyncIterator[AsyncSession]:
 async def committed(session: AsyncSession) -> AsyncIterator[AsyncSession]:
     """A unit of work on `session`: commit if the block returns, roll back if it raises.
 
-    The session is closed either way (its connection goes back to the pool).
+    The session is closed either way (its connection goes back to the pool). A session
+    made with `autobegin=False` is begun here: only a unit of work may use it.
     """
     try:
+        if not session.in_transaction():
+            await session.begin()
         yield session
     except BaseException:
         await _rollback(session)
