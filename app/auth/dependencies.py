@@ -74,8 +74,7 @@ def build_auth_service(
 async def get_auth_service(request: Request, db: DbSessionDep) -> AuthService:
     # The app's singletons are read here rather than through their providers: FastAPI
     # spends about 10 µs solving each sub-dependency, on every auth request.
-    state = request.app.state
-    return build_auth_service(db, state.password_security, state.jwt_service, state.settings)
+    return _service_over(db, request.app.state)
 
 
 AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]
@@ -96,7 +95,12 @@ async def get_standalone_service(request: Request) -> AuthService:
     """
     state = request.app.state
     session = AsyncSession(state.engine, expire_on_commit=False, autobegin=False)
-    return build_auth_service(session, state.password_security, state.jwt_service, state.settings)
+    return _service_over(session, state)
+
+
+def _service_over(db: AsyncSession, state: Any) -> AuthService:
+    """An AuthService over `db` with the app's own singletons (from `app.state`)."""
+    return build_auth_service(db, state.password_security, state.jwt_service, state.settings)
 
 
 StandaloneAuthServiceDep = Annotated[AuthService, Depends(get_standalone_service)]

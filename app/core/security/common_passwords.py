@@ -25,7 +25,6 @@ def common_passwords() -> frozenset[str]:
     from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
     passwords = frozenset(password.lower() for password in FREQUENCY_LISTS["passwords"])
-    del FREQUENCY_LISTS
     for name in [name for name in sys.modules if _is_zxcvbn(name)]:
         if name not in loaded_before:
             del sys.modules[name]

@@ -32,8 +32,8 @@ async def committed(session: AsyncSession) -> AsyncIterator[AsyncSession]:
     made with `autobegin=False` is begun here: only a unit of work may use it.
     """
     try:
-        if not session.in_transaction():
-            await session.begin()
+        if not session.sync_session.autobegin and not session.in_transaction():
+            await session.begin()  # an autobegin session begins on first use, for free
         yield session
     except BaseException:
         await _rollback(session)
