@@ -41,6 +41,7 @@ from app.core.metrics.prometheus import prometheus
 from app.core.ratelimit import RateLimiter
 from app.core.security import JWTService, PasswordSecurity
 from app.db.postgres import create_database_engine, database_error_handler
+from app.db.postgres.driver import DriverPool
 from app.health.router import AbandonedChecks, health_router
 
 if TYPE_CHECKING:
@@ -109,6 +110,8 @@ async def lifespan(
         engine = create_database_engine(settings)
         started.push_async_callback(engine.dispose)
         app.state.engine = engine
+        app.state.driver_pool = await DriverPool.open(settings)
+        started.push_async_callback(app.state.driver_pool.close)
         app.state.abandoned_checks = AbandonedChecks()  # before the engine goes, they end
         started.push_async_callback(app.state.abandoned_checks.wait)
         app.state.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
@@ -158,7 +161,9 @@ def _start_background_tasks(
     settings: Settings, engine: AsyncEngine, app: FastAPI
 ) -> list[asyncio.Task[None]]:
     tasks = global_background_tasks(
-        engine, system_metrics_interval=settings.SYSTEM_METRICS_INTERVAL_SECONDS
+        engine,
+        system_metrics_interval=settings.SYSTEM_METRICS_INTERVAL_SECONDS,
+        other_pools=[app.state.driver_pool],
     )
     tasks.append(
         asyncio.create_task(

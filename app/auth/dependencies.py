@@ -38,6 +38,7 @@ from app.core.exceptions import (
 from app.core.logger import get_logger, user_id_ctx
 from app.core.security import JWTService, PasswordSecurity
 from app.db.postgres import DbSessionDep
+from app.db.postgres.driver import DriverPool
 
 logger = get_logger("app.auth.dependencies")
 
@@ -59,12 +60,16 @@ def auth_config(settings: Settings) -> AuthConfig:
 
 
 def build_auth_service(
-    db: AsyncSession, passwords: PasswordSecurity, tokens: JWTService, settings: Settings
+    db: AsyncSession,
+    passwords: PasswordSecurity,
+    tokens: JWTService,
+    settings: Settings,
+    driver: DriverPool | None = None,
 ) -> AuthService:
-    """An AuthService over the unit of work `db`."""
+    """An AuthService over the unit of work `db` (and `driver` for login and refresh)."""
     return AuthService(
-        users=UserRepository(db),
-        sessions=SessionRepository(db),
+        users=UserRepository(db, driver),
+        sessions=SessionRepository(db, driver),
         passwords=passwords,
         tokens=tokens,
         config=auth_config(settings),
@@ -100,7 +105,9 @@ async def get_standalone_service(request: Request) -> AuthService:
 
 def _service_over(db: AsyncSession, state: Any) -> AuthService:
     """An AuthService over `db` with the app's own singletons (from `app.state`)."""
-    return build_auth_service(db, state.password_security, state.jwt_service, state.settings)
+    return build_auth_service(
+        db, state.password_security, state.jwt_service, state.settings, state.driver_pool
+    )
 
 
 StandaloneAuthServiceDep = Annotated[AuthService, Depends(get_standalone_service)]

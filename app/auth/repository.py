@@ -14,14 +14,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import String, and_, or_, select, update
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth.models import User, UserSession
 from app.auth.session_cursor import SessionCursor
 from app.core.http.schemas import SessionDeviceInfo
-from app.db.postgres.driver import driver_connection
+from app.db.postgres.driver import DriverConnection, DriverPool
 from app.db.postgres.errors import translated_errors
 from app.db.postgres.session import committed
 
@@ -57,21 +57,24 @@ async def commit_translated(db: AsyncSession) -> None:
 
 
 class _Repository:
-    """A repository over one AsyncSession (the request's unit of work, or one of its own)."""
+    """A repository over one AsyncSession (the request's unit of work, or one of its own).
 
-    def __init__(self, db: AsyncSession) -> None:
+    The hot statements of login and refresh run on `driver` instead (autocommitted, see
+    `app.db.postgres.driver`); a repository built without one (the CLI) has no use for it.
+    """
+
+    def __init__(self, db: AsyncSession, driver: DriverPool | None = None) -> None:
         self._db = db
+        self._driver = driver
 
     def unit_of_work(self) -> AbstractAsyncContextManager[AsyncSession]:
         """The repository's session as a unit of work that commits and closes itself."""
         return committed(self._db)
 
-    def _engine(self) -> AsyncEngine:
-        """The engine whose pool `app.db.postgres.driver` statements run on."""
-        engine = self._db.bind
-        if not isinstance(engine, AsyncEngine):
-            raise TypeError("the repository's session must be bound to an AsyncEngine")
-        return engine
+    def _driver_connection(self) -> AbstractAsyncContextManager[DriverConnection]:
+        if self._driver is None:
+            raise RuntimeError(f"{type(self).__name__} was built without a DriverPool")
+        return self._driver.connection()
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +120,7 @@ class UserRepository(_Repository):
         One autocommitted SELECT, its connection back in the pool before the caller
         waits for Argon2.
         """
-        async with driver_connection(self._engine()) as connection:
+        async with self._driver_connection() as connection:
             row = await connection.fetchrow(_CREDENTIALS, email)
         if row is None:
             return None
@@ -213,7 +216,7 @@ class SessionRepository(_Repository):
         exists, and the user has at most `cap` live ones, as soon as it returns.
         """
         device_type = device.device_type
-        async with driver_connection(self._engine()) as connection:
+        async with self._driver_connection() as connection:
             status = await connection.execute(
                 _OPEN_CAPPED,
                 session_id,
@@ -289,7 +292,7 @@ class SessionRepository(_Repository):
         """
         if self._db.in_transaction():
             return False
-        async with driver_connection(self._engine()) as connection:
+        async with self._driver_connection() as connection:
             status = await connection.execute(
                 _ROTATE_IF_CURRENT,
                 rotation.session_id,

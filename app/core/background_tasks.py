@@ -7,10 +7,12 @@ never imports `app.db`.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from app.core.metrics.metrics_background_tasks import (
     DEFAULT_INTERVAL_SECONDS,
+    ConnectionPool,
     update_system_metrics,
 )
 
@@ -22,11 +24,12 @@ def global_background_tasks(
     engine: AsyncEngine | None = None,
     *,
     system_metrics_interval: float = DEFAULT_INTERVAL_SECONDS,
+    other_pools: Sequence[ConnectionPool] = (),
 ) -> list[asyncio.Task[None]]:
     """Start the app-wide periodic tasks (in the running loop); the lifespan cancels them."""
     return [
         asyncio.create_task(
-            update_system_metrics(engine, system_metrics_interval),
+            update_system_metrics(engine, system_metrics_interval, other_pools),
             name="update_system_metrics",
         ),
     ]

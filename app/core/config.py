@@ -100,6 +100,9 @@ class Settings(BaseSettings):
     # hourly so no connection lives forever.
     POSTGRES_POOL_SIZE: int = Field(default=32, ge=1)
     POSTGRES_MAX_OVERFLOW: int = Field(default=8, ge=0)
+    # A second, smaller pool per worker: the auth hot paths (login, refresh) run their
+    # statements on asyncpg directly (app.db.postgres.driver).
+    POSTGRES_DRIVER_POOL_SIZE: int = Field(default=10, ge=1)
     POSTGRES_POOL_RECYCLE_SECONDS: int = Field(default=3600, ge=-1)
     POSTGRES_POOL_TIMEOUT_SECONDS: float = Field(default=5.0, gt=0)
     POSTGRES_CONNECT_TIMEOUT_SECONDS: float = Field(default=3.0, gt=0)

@@ -50,14 +50,17 @@ async def test_a_checked_out_connection_shows_on_metrics(
                 return dict(series)
             await asyncio.sleep(0.05)
 
-    async with make_client(SYSTEM_METRICS_INTERVAL_SECONDS=0.05, POSTGRES_POOL_SIZE=3) as client:
-        engine = app_of(client).state.engine
-        async with engine.connect(), engine.connect():
-            held = await checked_out(client, 2)
+    async with make_client(
+        SYSTEM_METRICS_INTERVAL_SECONDS=0.05, POSTGRES_POOL_SIZE=3, POSTGRES_DRIVER_POOL_SIZE=2
+    ) as client:
+        state = app_of(client).state
+        async with state.engine.connect(), state.engine.connect(), state.driver_pool.connection():
+            held = await checked_out(client, 3)
         released = await checked_out(client, 0)
 
-    assert value(held, "db_postgres_pool_checked_out") == 2
-    assert value(held, "db_postgres_poolsize") == 3
+    # Both pools: the engine's two connections and the driver pool's one.
+    assert value(held, "db_postgres_pool_checked_out") == 3
+    assert value(held, "db_postgres_poolsize") == 3 + 2
     assert value(held, "db_postgres_pool_overflow") == 0
     assert value(released, "db_postgres_pool_checked_out") == 0
 
