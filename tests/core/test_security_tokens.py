@@ -488,3 +488,51 @@ def test_an_hmac_secret_is_vetted_once_not_per_token(
     # One check per secret: the access key and the refresh key.
     assert len(vetted) == 2
     assert len(set(vetted)) == 2
+
+
+_GOOD = base64.urlsafe_b64encode(b'{"sub":"0123456789abcdef"}').rstrip(b"=")
+SEGMENTS = [
+    _GOOD,
+    _GOOD + b"=",  # padding PyJWT accepts only where the length allows it
+    _GOOD[:-2] + b"==",
+    _GOOD[:-1] + b"=",
+    _GOOD + b"===",
+    _GOOD[:-3] + b"=",
+    b"!!!!",
+    _GOOD[:8] + b"+/" + _GOOD[10:],  # base64, not base64url
+    _GOOD[:8] + b" " + _GOOD[9:],
+    _GOOD[:8] + b"\xff" + _GOOD[9:],
+    _GOOD[:-1],  # an impossible length
+    b"QR",  # trailing bits set: not the canonical encoding of b"A" (QQ)
+    b"QQ",
+    b"",
+    b"=",
+    b"==",
+]
+
+
+@pytest.mark.parametrize("segment", SEGMENTS)
+def test_our_base64url_check_decides_as_pyjwt_does(segment: bytes) -> None:
+    """`_Segments` (one bytes.translate) accepts and refuses exactly what PyJWT's loop does."""
+    from jwt.api_jws import PyJWS
+
+    from app.core.security.tokens import _Segments
+
+    def outcome(decode: Callable[[bytes, str], bytes]) -> bytes | str:
+        try:
+            return decode(segment, "payload")
+        except jwt.DecodeError as e:
+            return f"refused: {e}"
+
+    assert outcome(_Segments._decode_base64url_segment) == outcome(PyJWS._decode_base64url_segment)
+
+
+def test_a_token_with_a_character_outside_base64url_is_malformed(
+    make_service: Callable[..., JWTService],
+) -> None:
+    service = make_service()
+    header, payload, signature = service.create_access_token(
+        user_id=uuid.uuid4(), roles=["user"], session_id=uuid.uuid4()
+    ).split(".")
+    with pytest.raises(MalformedTokenError):
+        service.decode_access_token(f"{header}.{payload[:5]}*{payload[6:]}.{signature}")

@@ -26,6 +26,8 @@ whose message never contains the token or anything read from it:
 
 from __future__ import annotations
 
+import base64
+import binascii
 import time
 import uuid
 from collections.abc import Sequence
@@ -34,6 +36,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, TypedDict
 
 import jwt
 from jwt.algorithms import HMACAlgorithm
+from jwt.api_jws import PyJWS
 
 from app.core.security.keys import Keyring, is_asymmetric
 
@@ -164,11 +167,45 @@ class _CheckedOnceHMAC(HMACAlgorithm):
         return prepared
 
 
+_BASE64URL_ALPHABET: Final = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+class _Segments(PyJWS):
+    """PyJWS whose strict base64url check runs in C.
+
+    PyJWT refuses a segment with padding beyond two `=`, a character outside the
+    base64url alphabet, an impossible length or a non-canonical encoding; it tests the
+    alphabet with a generator over every character, ~35 µs a token on a fast machine,
+    a quarter of verifying one. The same checks here, the alphabet by one
+    `bytes.translate`.
+    """
+
+    @staticmethod
+    def _decode_base64url_segment(segment: bytes, name: str) -> bytes:
+        stripped = segment.rstrip(b"=")
+        padding = len(segment) - len(stripped)
+        if (
+            padding > 2
+            or (padding and len(segment) % 4)
+            or len(stripped) % 4 == 1
+            or stripped.translate(None, _BASE64URL_ALPHABET)
+        ):
+            raise jwt.DecodeError(f"Invalid {name} padding")
+        try:
+            decoded = base64.urlsafe_b64decode(stripped + b"=" * (-len(stripped) % 4))
+        except binascii.Error as e:
+            raise jwt.DecodeError(f"Invalid {name} padding") from e
+        if base64.urlsafe_b64encode(decoded).rstrip(b"=") != stripped:
+            raise jwt.DecodeError(f"Invalid {name} padding")  # non-canonical trailing bits
+        return decoded
+
+
 class _Codec(jwt.PyJWT):
-    """PyJWT with `_CheckedOnceHMAC` for the HS algorithms; everything else as PyJWT does it."""
+    """PyJWT with `_CheckedOnceHMAC` for the HS algorithms and `_Segments`' base64 check."""
 
     def __init__(self) -> None:
         super().__init__()
+        self._jws = _Segments(options=self._get_sig_options())
         for name, hash_alg in HMAC_ALGORITHMS.items():
             self._jws.unregister_algorithm(name)
             self._jws.register_algorithm(name, _CheckedOnceHMAC(hash_alg))
