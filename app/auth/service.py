@@ -21,6 +21,7 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -50,7 +51,7 @@ from app.auth.session_cursor import InvalidCursorError, SessionCursor
 from app.core.decorators import require_dto
 from app.core.exceptions import AuthenticationError, ConflictError, NotFoundError
 from app.core.http.schemas import SessionDeviceInfo
-from app.core.logger import get_logger, user_id_ctx
+from app.core.logger import get_logger, log_fields, user_id_ctx
 from app.core.security import (
     JWTService,
     PasswordPolicyError,
@@ -212,11 +213,8 @@ class AuthService:
             return await self._refresh_locked(claims, data.refresh_token)
 
     def _refreshed(self, user_id: uuid.UUID, session_id: uuid.UUID, pair: TokenPair) -> TokenPair:
-        _attribute_request_to(user_id)
-        logger.info(
-            "session_refreshed",
-            extra={"user_id": str(user_id), "session_id": str(session_id)},
-        )
+        _attribute_request_to(user_id)  # the line's user_id, at the top level
+        log_fields(logger, logging.INFO, "session_refreshed", {"session_id": str(session_id)})
         return pair
 
     async def _refresh_locked(self, claims: TokenClaims, presented: str) -> TokenPair:
