@@ -1,7 +1,8 @@
 """Request ID middleware: one ID per request, in the state, the log context and the response.
 
 An incoming X-Request-ID is kept only if it is 1-128 characters of `[A-Za-z0-9._:-]`
-(anything else could smuggle text into logs), otherwise a UUID4 is generated. The ID
+(anything else could smuggle text into logs), otherwise a UUID4 is generated
+(`app.core.random_ids`). The ID
 goes to `request.state.request_id`, to `request_id_ctx` for every log line of the
 request (reset afterwards), and to the X-Request-ID response header.
 
@@ -18,14 +19,13 @@ already logs every request; the request's other log lines still carry its ID.
 from __future__ import annotations
 
 import logging
-import os
 import time
-from collections.abc import Iterator
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.http.route import route_template
 from app.core.logger import get_logger, log_fields, request_id_ctx, user_id_ctx
+from app.core.random_ids import new_request_id
 
 REQUEST_ID_HEADER = b"x-request-id"
 MAX_REQUEST_ID_LENGTH = 128
@@ -36,53 +36,6 @@ _ALLOWED = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-"
 def is_valid_request_id(value: bytes) -> bool:
     """1-128 bytes of `[A-Za-z0-9._:-]` (a translate, cheaper than a regex match)."""
     return 0 < len(value) <= MAX_REQUEST_ID_LENGTH and not value.translate(None, _ALLOWED)
-
-
-def _uuid4(random16: bytes) -> str:
-    """16 random bytes as a UUID4 string (2-4x faster than `str(uuid.UUID(...))`)."""
-    h = random16.hex()
-    # Version nibble 4; variant bits 10xx, i.e. the 17th digit is one of 8, 9, a, b.
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
-
-
-class _RequestIDPool:
-    """UUID4 strings made 256 at a time from one os.urandom call.
-
-    A getrandom() call per request measured ~15 µs under load on a VM, most of it the GIL
-    it gives away to the log thread. Taking an ID is one `next()` on a list iterator,
-    atomic under the GIL and needing no lock, so threads never share one (two threads
-    refilling at once only waste a batch). A forked child drops the
-    batch it inherited, so no two processes hand out the same IDs; the fork hook is
-    registered with the first batch (there is nothing to drop before it), not at import.
-    """
-
-    BATCH = 256
-
-    def __init__(self) -> None:
-        self._ids: Iterator[str] = iter(())
-        self._fork_hook_registered = False
-
-    def take(self) -> str:
-        try:
-            return next(self._ids)
-        except StopIteration:
-            if not self._fork_hook_registered:
-                os.register_at_fork(after_in_child=self._forget)
-                self._fork_hook_registered = True
-            raw = os.urandom(16 * self.BATCH)
-            self._ids = iter([_uuid4(raw[i : i + 16]) for i in range(0, len(raw), 16)])
-            return next(self._ids)
-
-    def _forget(self) -> None:
-        self._ids = iter(())
-
-
-_pool = _RequestIDPool()
-
-
-def new_request_id() -> str:
-    """A random UUID4 string."""
-    return _pool.take()
 
 
 class RequestIDMiddleware:

@@ -38,6 +38,7 @@ import jwt
 from jwt.algorithms import HMACAlgorithm
 from jwt.api_jws import PyJWS
 
+from app.core.random_ids import new_token_id
 from app.core.security.keys import Keyring, is_asymmetric
 
 if TYPE_CHECKING:
@@ -323,7 +324,7 @@ class JWTService:
             "exp": now + ttl_seconds,
             "iss": self.issuer,
             "aud": self._audiences[token_type],
-            "jti": uuid.uuid4().hex,
+            "jti": new_token_id(),
         }
         signing = self._keyrings[token_type].signing
         headers = {"kid": signing.kid, "typ": TOKEN_TYP[token_type]}

@@ -6,10 +6,8 @@ import asyncio
 import base64
 import hashlib
 import json
-import os
 import re
 import uuid
-import warnings
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from urllib.parse import urlsplit
@@ -26,11 +24,7 @@ from app.core.middleware import DeviceInfoMiddleware, RateLimitMiddleware
 from app.core.middleware.body_limit import BodySizeLimitMiddleware
 from app.core.middleware.cors import CORSMiddleware
 from app.core.middleware.error_boundary import ErrorBoundaryMiddleware
-from app.core.middleware.request_id import (
-    RequestIDMiddleware,
-    is_valid_request_id,
-    new_request_id,
-)
+from app.core.middleware.request_id import RequestIDMiddleware, is_valid_request_id
 from app.core.middleware.security_headers import SecurityHeadersMiddleware
 from app.main import create_app
 from tests.core.probe_routes import Gate, add_probe_routes, assert_problem, capture_logs
@@ -114,32 +108,6 @@ def test_request_id_rules() -> None:
     assert not is_valid_request_id(b"x" * 129)
     assert not is_valid_request_id(b"a b")
     assert not is_valid_request_id(b"a\x00")
-    generated = uuid.UUID(new_request_id())
-    assert generated.version == 4
-    assert generated.variant == uuid.RFC_4122
-
-
-def test_generated_ids_stay_unique_across_refills_of_the_random_pool() -> None:
-    ids = [new_request_id() for _ in range(1000)]  # the pool holds 256: several refills
-    assert len(set(ids)) == 1000
-    assert {uuid.UUID(value).version for value in ids} == {4}
-
-
-def test_a_forked_worker_does_not_repeat_the_parents_ids() -> None:
-    new_request_id()  # the pool now holds bytes the child would inherit
-    read_end, write_end = os.pipe()
-    with warnings.catch_warnings():  # 3.12+ warns about forking with threads running
-        warnings.simplefilter("ignore", DeprecationWarning)
-        pid = os.fork()
-    if pid == 0:  # the child: report its next ID and leave at once
-        os.write(write_end, new_request_id().encode())
-        os._exit(0)
-    os.close(write_end)
-    os.waitpid(pid, 0)
-    with os.fdopen(read_end, "rb") as pipe:
-        child_id = pipe.read().decode()
-    assert uuid.UUID(child_id).version == 4
-    assert child_id != new_request_id()
 
 
 async def test_context_var_is_seen_by_endpoint_and_dependency(client: httpx.AsyncClient) -> None:
