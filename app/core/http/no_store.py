@@ -16,9 +16,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi.routing import APIRoute
-from starlette.datastructures import MutableHeaders
 from starlette.routing import Match
 from starlette.types import Message, Receive, Scope, Send
+
+_CACHE_CONTROL = b"cache-control"
+_NO_STORE = (_CACHE_CONTROL, b"no-store")
 
 
 class NoStoreRoute(APIRoute):
@@ -50,7 +52,10 @@ class NoStoreRoute(APIRoute):
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def send_no_store(message: Message) -> None:
             if message["type"] == "http.response.start":
-                MutableHeaders(scope=message)["Cache-Control"] = "no-store"
+                # An endpoint's own Cache-Control gives way.
+                headers = [h for h in message.get("headers", ()) if h[0].lower() != _CACHE_CONTROL]
+                headers.append(_NO_STORE)
+                message["headers"] = headers
             await send(message)
 
         await super().handle(scope, receive, send_no_store)

@@ -21,7 +21,6 @@ import math
 from collections import deque
 from collections.abc import Iterable
 
-from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -138,12 +137,12 @@ class RateLimitMiddleware:
         if decisions and not decisions[-1][1].allowed:
             await self._refuse(scope, receive, send, decisions[-1][1], headers)
             return
+        # Appended as they are: no response sets these fields itself.
+        raw_headers = [(name.lower().encode(), value.encode()) for name, value in headers.items()]
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                response_headers = MutableHeaders(scope=message)
-                for name, value in headers.items():
-                    response_headers.append(name, value)
+                message["headers"] = [*message.get("headers", ()), *raw_headers]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, HTTPException, Response
 
 from app.core.http.no_store import NoStoreRoute
 
@@ -64,3 +64,25 @@ async def test_routes_answer_under_a_root_path() -> None:
         one = await client.get("/service/items/3")
     assert (listed.status_code, listed.json()) == (200, {"route": "items"})
     assert (one.status_code, one.json()) == (200, {"item_id": 3})
+
+
+async def test_no_store_replaces_the_endpoints_own_cache_control_and_covers_errors() -> None:
+    router = APIRouter(route_class=NoStoreRoute)
+
+    @router.get("/cached")
+    async def cached() -> Response:
+        return Response(b"x", headers={"Cache-Control": "public, max-age=60", "X-Other": "kept"})
+
+    @router.get("/refused")
+    async def refused() -> None:
+        raise HTTPException(401, "no")
+
+    app = FastAPI()
+    app.include_router(router)
+    async with _client(app) as client:
+        ok = await client.get("/cached")
+        error = await client.get("/refused")
+    assert ok.headers.get_list("cache-control") == ["no-store"]
+    assert ok.headers["x-other"] == "kept"
+    assert error.status_code == 401
+    assert error.headers.get_list("cache-control") == ["no-store"]
