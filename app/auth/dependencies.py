@@ -39,6 +39,7 @@ from app.core.logger import get_logger, user_id_ctx
 from app.core.security import JWTService, PasswordSecurity
 from app.db.postgres import DbSessionDep
 from app.db.postgres.driver import DriverPool
+from app.db.postgres.session import SessionOnDemand
 
 logger = get_logger("app.auth.dependencies")
 
@@ -60,16 +61,17 @@ def auth_config(settings: Settings) -> AuthConfig:
 
 
 def build_auth_service(
-    db: AsyncSession,
+    db: AsyncSession | SessionOnDemand,
     passwords: PasswordSecurity,
     tokens: JWTService,
     settings: Settings,
     driver: DriverPool | None = None,
 ) -> AuthService:
     """An AuthService over the unit of work `db` (and `driver` for login and refresh)."""
+    source = db if isinstance(db, SessionOnDemand) else SessionOnDemand.of(db)
     return AuthService(
-        users=UserRepository(db, driver),
-        sessions=SessionRepository(db, driver),
+        users=UserRepository(source, driver),
+        sessions=SessionRepository(source, driver),
         passwords=passwords,
         tokens=tokens,
         config=auth_config(settings),
@@ -94,16 +96,18 @@ async def get_standalone_service(request: Request) -> AuthService:
     dependency over `DbSessionDep`: FastAPI's handling of one, and opening and closing
     a session nobody used, cost about 65 µs per request.
 
-    The session does not begin transactions by itself (`autobegin=False`): a use case
-    that touched it outside a unit of work would leave its transaction, its locks and
-    its pooled connection open after the request; it fails at once instead.
+    The session is made only if a use case needs it (`SessionOnDemand`), and it does not
+    begin transactions by itself (`autobegin=False`): a use case that touched it outside a
+    unit of work would leave its transaction, its locks and its pooled connection open
+    after the request; it fails at once instead.
     """
     state = request.app.state
-    session = AsyncSession(state.engine, expire_on_commit=False, autobegin=False)
+    engine = state.engine
+    session = SessionOnDemand(lambda: AsyncSession(engine, expire_on_commit=False, autobegin=False))
     return _service_over(session, state)
 
 
-def _service_over(db: AsyncSession, state: Any) -> AuthService:
+def _service_over(db: AsyncSession | SessionOnDemand, state: Any) -> AuthService:
     """An AuthService over `db` with the app's own singletons (from `app.state`)."""
     return build_auth_service(
         db, state.password_security, state.jwt_service, state.settings, state.driver_pool

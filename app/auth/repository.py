@@ -23,7 +23,7 @@ from app.auth.session_cursor import SessionCursor
 from app.core.http.schemas import SessionDeviceInfo
 from app.db.postgres.driver import DriverConnection, DriverPool
 from app.db.postgres.errors import translated_errors
-from app.db.postgres.session import committed
+from app.db.postgres.session import SessionOnDemand, committed
 
 EMAIL_UNIQUE_CONSTRAINT = "uq_users_email"
 
@@ -63,9 +63,15 @@ class _Repository:
     `app.db.postgres.driver`); a repository built without one (the CLI) has no use for it.
     """
 
-    def __init__(self, db: AsyncSession, driver: DriverPool | None = None) -> None:
-        self._db = db
+    def __init__(
+        self, db: AsyncSession | SessionOnDemand, driver: DriverPool | None = None
+    ) -> None:
+        self._source = db if isinstance(db, SessionOnDemand) else SessionOnDemand.of(db)
         self._driver = driver
+
+    @property
+    def _db(self) -> AsyncSession:
+        return self._source.session
 
     def unit_of_work(self) -> AbstractAsyncContextManager[AsyncSession]:
         """The repository's session as a unit of work that commits and closes itself."""
@@ -290,7 +296,7 @@ class SessionRepository(_Repository):
         autocommitted, and only while the request's unit of work has not begun (a lock
         that unit of work held would wait for this statement, and it for the lock).
         """
-        if self._db.in_transaction():
+        if self._source.in_transaction():
             return False
         async with self._driver_connection() as connection:
             status = await connection.execute(
