@@ -53,11 +53,15 @@ async def test_the_unit_of_work_rolls_back_when_the_block_raises(engine: AsyncEn
     async with engine.begin() as connection:
         await connection.execute(text("CREATE TABLE IF NOT EXISTS uow_probe (n int)"))
         await connection.execute(text("TRUNCATE uow_probe"))
+
+    async def failing_unit_of_work() -> None:
+        async with committed(AsyncSession(engine, autobegin=False)) as session:
+            await session.execute(text("INSERT INTO uow_probe VALUES (1)"))
+            raise RuntimeError("the endpoint failed")
+
     try:
         with pytest.raises(RuntimeError):
-            async with committed(AsyncSession(engine, autobegin=False)) as session:
-                await session.execute(text("INSERT INTO uow_probe VALUES (1)"))
-                raise RuntimeError("the endpoint failed")
+            await failing_unit_of_work()
         async with committed(AsyncSession(engine, autobegin=False)) as session:
             await session.execute(text("INSERT INTO uow_probe VALUES (2)"))
         async with engine.connect() as connection:
