@@ -6,8 +6,10 @@ Label normalisation keeps the number of series bounded whatever clients send:
   before routing (429, 413) and FastAPI's docs routes are matched against the route
   table. Every path no route matches (404s, scans) shares `UNMATCHED`.
 - `method` outside the standard HTTP methods becomes `OTHER`.
-- `status` is what the app sent, captured by wrapping `send`; 500 if an exception
-  escaped before a response started (the server answers 500 then).
+- `status` is what the app sent, recorded on the request's `Observation` (see
+  `app.core.http.observation`) by the request-ID middleware inside, or by this one
+  when nothing inside does; 500 if an exception escaped before a response started
+  (the server answers 500 then).
 
 app_errors_total counts the exceptions the application did not handle
 (`exception_type` is the class name): those the error boundary turned into a 500 (it
@@ -16,19 +18,19 @@ middleware. Responses the app returns on purpose with a 5xx status (a 503 while
 draining, a raised AppHTTPException) are not application errors; they show in
 app_requests_total by status.
 
-The label children are cached per middleware, so a request costs one dict lookup, one
-perf_counter pair, an `inc()` and an `observe()`.
+The label children are cached per middleware, so a request costs one dict lookup, an
+`inc()` and an `observe()` besides the observation it shares with the access line.
 """
 
 from __future__ import annotations
 
-from time import perf_counter
 from typing import Any
 
 from prometheus_client.metrics import Counter, Histogram
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.core.errors import UNHANDLED_EXCEPTION_STATE_KEY
+from app.core.http.observation import OBSERVATION_SCOPE_KEY, Observation
 from app.core.http.route import route_template, template_by_matching
 from app.core.metrics.global_metrics import error_count, request_count, request_latency
 
@@ -49,8 +51,12 @@ class MetricsMiddleware:
         requests: Counter = request_count,
         latency: Histogram = request_latency,
         errors: Counter = error_count,
+        status_recorded_inside: bool = False,
     ) -> None:
         self.app = app
+        # True when a layer inside records the status on the scope's `Observation` (the
+        # request-ID middleware does): this one then needs no `send` wrapper of its own.
+        self._status_recorded_inside = status_recorded_inside
         self._requests = requests
         self._latency = latency
         self._errors = errors
@@ -62,17 +68,11 @@ class MetricsMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        status = 500
-        started = perf_counter()
-
-        async def send_with_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+        observation = scope[OBSERVATION_SCOPE_KEY] = Observation()
+        if not self._status_recorded_inside:
+            send = observation.recording(send)
         try:
-            await self.app(scope, receive, send_with_status)
+            await self.app(scope, receive, send)
         except Exception as exc:
             self._count_error(scope, exc)
             raise
@@ -81,7 +81,7 @@ class MetricsMiddleware:
             if state and UNHANDLED_EXCEPTION_STATE_KEY in state:
                 self._count_error(scope, state[UNHANDLED_EXCEPTION_STATE_KEY])
         finally:
-            elapsed = perf_counter() - started
+            elapsed, status = observation.stop(), observation.status
             method = scope["method"]
             if method not in HTTP_METHODS:
                 method = OTHER_METHOD

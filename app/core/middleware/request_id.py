@@ -19,10 +19,10 @@ already logs every request; the request's other log lines still carry its ID.
 from __future__ import annotations
 
 import logging
-import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core.http.observation import Observation
 from app.core.http.route import route_template
 from app.core.logger import get_logger, log_fields, request_id_ctx, user_id_ctx
 from app.core.random_ids import new_request_id
@@ -78,21 +78,21 @@ class RequestIDMiddleware:
 
     async def _http(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
         header = (REQUEST_ID_HEADER, request_id.encode("ascii"))
-        status = 500  # if nothing was sent, the server answers 500
-        started = time.perf_counter()
+        # Started by the metrics middleware outside, which counts what is recorded here.
+        observation = Observation.of(scope)
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
             if message["type"] == "http.response.start":
-                status = message["status"]
+                observation.status = message["status"]
                 message["headers"] = [*message.get("headers", ()), header]
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            elapsed = observation.stop()
             if self.access_log and self.access_logger.isEnabledFor(logging.INFO):
-                self._log(scope, status, time.perf_counter() - started)
+                self._log(scope, observation.status, elapsed)
 
     def _log(self, scope: Scope, status: int, elapsed: float) -> None:
         device_info = scope["state"].get("device_info")

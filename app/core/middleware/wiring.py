@@ -45,7 +45,8 @@ def add_middlewares(app: FastAPI, settings: Settings | None = None) -> None:
         forwarded_header=settings.TRUSTED_PROXY_HEADER,
     )
     app.add_middleware(RequestIDMiddleware, access_log=settings.LOG_ACCESS)
-    app.add_middleware(MetricsMiddleware)
+    # The request-ID middleware records the status both count (one observation).
+    app.add_middleware(MetricsMiddleware, status_recorded_inside=True)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.CORS_ALLOW_ORIGINS,

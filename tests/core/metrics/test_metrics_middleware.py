@@ -16,6 +16,7 @@ from fastapi import APIRouter
 from app.core.exceptions import ServiceUnavailableError
 from app.core.metrics.metrics_middleware import UNMATCHED
 from tests.core.metrics.conftest import names, value
+from tests.core.probe_routes import capture_logs
 
 
 class ObservedBoomError(Exception):
@@ -210,3 +211,22 @@ async def test_fastapis_own_docs_routes_keep_their_path_as_endpoint(
     for path in ("/docs", "/redoc", "/openapi.json"):
         assert _delta(before, after, method="GET", endpoint=path, status="200") == 1, path
     assert _delta(before, after, method="GET", endpoint=UNMATCHED, status="404") == 1
+
+
+async def test_the_access_line_and_the_latency_histogram_observe_the_same_duration(
+    make_client: Callable[..., Any], scrape: Callable[..., Any], prefix: str
+) -> None:
+    """One observation per request (app.core.http.observation) feeds both."""
+    async with make_client() as client:
+        await _mounted(client, prefix)
+        with capture_logs("app.http.access") as logs:
+            response = await client.get(f"{prefix}/v1/items/7")
+        series = await scrape(client)
+
+    assert response.status_code == 200
+    template = f"{prefix}/v1/items/{{item_id}}"
+    [line] = [record for record, _ in logs.named("request") if record.path == template]
+    assert line.status == 200
+    seconds = value(series, "app_request_latency_seconds_sum", method="GET", endpoint=template)
+    # The line rounds to the microsecond; two clocks would differ by several.
+    assert line.duration_ms == pytest.approx(seconds * 1000, abs=0.0006)
