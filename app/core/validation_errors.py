@@ -12,11 +12,10 @@ secret-looking keys inside echoed objects are replaced.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from app.core.logger.redaction import is_secret_name as is_logged_secret_name
+from app.core.logger.redaction import REDACTED, is_secret_name
 
 MAX_ERRORS = 50
 MAX_ECHO_DEPTH = 2
@@ -24,15 +23,6 @@ MAX_ECHO_ITEMS = 20
 MAX_ECHO_CHARS = 256
 MAX_KEY_CHARS = 64
 MAX_INT_BITS = 128
-REDACTED = "[redacted]"
-
-# Echoed input also hides session ids, which the logs keep on purpose (to correlate).
-_SESSION_ID = re.compile(r"session[-_]?id", re.IGNORECASE)
-
-
-def is_secret_name(name: str) -> bool:
-    """Whether a field or key name looks like it holds a secret (password, token...)."""
-    return is_logged_secret_name(name) or _SESSION_ID.search(name) is not None
 
 
 def _bounded_str(text: str, limit: int = MAX_ECHO_CHARS) -> str:
@@ -62,7 +52,7 @@ def bounded(value: Any, depth: int = 0) -> Any:
                 out["…"] = f"{len(value) - MAX_ECHO_ITEMS} more"
                 break
             name = _bounded_str(str(key), MAX_KEY_CHARS)
-            out[name] = REDACTED if is_secret_name(name) else bounded(item, depth + 1)
+            out[name] = REDACTED if is_secret_name(name, echoed=True) else bounded(item, depth + 1)
         return out
     if isinstance(value, list | tuple | set | frozenset):
         items = list(value)
@@ -83,7 +73,7 @@ def sanitize_error(error: Mapping[str, Any]) -> dict[str, Any]:
         ],
         "msg": _bounded_str(str(error.get("msg", ""))),
     }
-    secret = any(isinstance(part, str) and is_secret_name(part) for part in loc)
+    secret = any(isinstance(part, str) and is_secret_name(part, echoed=True) for part in loc)
     if "input" in error and not secret:
         clean["input"] = bounded(error["input"])
     ctx = error.get("ctx")

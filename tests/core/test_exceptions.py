@@ -109,8 +109,8 @@ async def test_validation_never_echoes_a_password(client: httpx.AsyncClient) -> 
     assert "tok-123" not in response.text
     [error] = body["errors"]
     assert error["loc"] == ["body", "email"]
-    assert error["input"]["password"] == "[redacted]"
-    assert error["input"]["profile"] == {"api_token": "[redacted]", "city": "Oslo"}
+    assert error["input"]["password"] == "[REDACTED]"
+    assert error["input"]["profile"] == {"api_token": "[REDACTED]", "city": "Oslo"}
 
 
 async def test_validation_drops_the_input_of_a_secret_field(client: httpx.AsyncClient) -> None:

@@ -6,13 +6,12 @@ import json
 
 import pytest
 
+from app.core.logger.redaction import REDACTED, is_secret_name
 from app.core.validation_errors import (
     MAX_ECHO_CHARS,
     MAX_ECHO_ITEMS,
     MAX_ERRORS,
-    REDACTED,
     bounded,
-    is_secret_name,
     sanitize_error,
     sanitize_errors,
 )
@@ -23,14 +22,19 @@ from app.core.validation_errors import (
     ["password", "new_password", "Password2", "passwd", "client_secret", "refresh_token", "accessToken", "api_key", "X-API-Key", "authorization", "credentials", "private_key", "cookie", "session_id"],
 )  # fmt: skip
 def test_secret_names(name: str) -> None:
-    assert is_secret_name(name)
+    assert is_secret_name(name, echoed=True)
+
+
+def test_session_ids_are_secret_only_where_echoed_to_a_client() -> None:
+    assert is_secret_name("session_id", echoed=True)
+    assert not is_secret_name("session_id")  # the logs keep it, to tie a session's lines
 
 
 @pytest.mark.parametrize(
     "name", ["email", "username", "passport_number", "footprint", "city", "description"]
 )
 def test_ordinary_names(name: str) -> None:
-    assert not is_secret_name(name)
+    assert not is_secret_name(name, echoed=True)
 
 
 def test_ctx_keeps_only_json_scalars() -> None:

@@ -11,8 +11,8 @@ from typing import Any
 REDACTED = "[REDACTED]"
 MAX_DEPTH = 10  # deeper structures are logged as "[TRUNCATED]"
 
-# The one list of names whose values are secrets: log fields and `key=value` pairs in
-# logged text here, echoed validation input in `app.core.validation_errors`.
+# The one policy for secrets, with one marker: log fields and `key=value` pairs in logged
+# text here, echoed validation input in `app.core.validation_errors`.
 SECRET_NAME = re.compile(
     r"pass(?:word|wd|phrase)|secret|token|api[-_]?key|authori[sz]ation|credential"
     r"|private[-_]?key|cookie|signature|jwt",
@@ -32,9 +32,18 @@ MAX_SCRUB_CHARS = 65_536
 TRUNCATED_MARK = "…[truncated]"
 
 
-def is_secret_name(name: str) -> bool:
-    """Whether a field, key or header name looks like it holds a secret (password, token...)."""
-    return _is_sensitive(name)
+# Session ids stay in the logs on purpose (they tie a session's lines together) but are
+# never echoed back to a client.
+_SESSION_ID = re.compile(r"session[-_]?id", re.IGNORECASE)
+
+
+def is_secret_name(name: str, *, echoed: bool = False) -> bool:
+    """Whether a field, key or header name looks like it holds a secret (password, token...).
+
+    `echoed`: the value would go back to a client (a validation error's input), where
+    session ids count as secrets too.
+    """
+    return _is_sensitive(name) or (echoed and _SESSION_ID.search(name) is not None)
 
 
 def _mask_credentials(match: re.Match[str]) -> str:
