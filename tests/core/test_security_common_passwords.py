@@ -40,3 +40,36 @@ def test_checking_a_password_keeps_none_of_zxcvbns_modules_loaded() -> None:
         check=True,
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_callers_racing_the_first_build_share_one_build_and_none_fails() -> None:
+    """The first register can come while `prepare_common_passwords`' thread builds the set.
+
+    Each build also walks sys.modules while the other imports; two at once failed with
+    "dictionary changed size during iteration" (a 500 on the first register).
+    """
+    probe = (
+        "import threading\n"
+        "from app.core.security.common_passwords import common_passwords\n"
+        "start = threading.Barrier(8)\n"
+        "results, errors = [], []\n"
+        "def call():\n"
+        "    start.wait()\n"
+        "    try:\n"
+        "        results.append(common_passwords())\n"
+        "    except Exception as e:\n"
+        "        errors.append(repr(e))\n"
+        "threads = [threading.Thread(target=call) for _ in range(8)]\n"
+        "for t in threads: t.start()\n"
+        "for t in threads: t.join()\n"
+        "print(len(results), len({id(r) for r in results}), errors)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert result.stdout.strip() == "8 1 []"

@@ -15,17 +15,32 @@ from __future__ import annotations
 
 import sys
 import threading
-from functools import cache
+
+_built: frozenset[str] | None = None
+_building = threading.Lock()
 
 
-@cache
 def common_passwords() -> frozenset[str]:
-    """The list, lower-cased: one in it in any letter case is just as guessable."""
-    loaded_before = {name for name in sys.modules if _is_zxcvbn(name)}
+    """The list, lower-cased: one in it in any letter case is just as guessable.
+
+    Built once per process: a caller that comes while another thread builds it waits
+    for that build (two builds at once would also each see the other's imports).
+    """
+    global _built
+    if _built is None:
+        with _building:
+            if _built is None:
+                _built = _build()
+    return _built
+
+
+def _build() -> frozenset[str]:
+    # list(): a snapshot taken in one step, whatever other threads import meanwhile.
+    loaded_before = {name for name in list(sys.modules) if _is_zxcvbn(name)}
     from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
     passwords = frozenset(password.lower() for password in FREQUENCY_LISTS["passwords"])
-    for name in [name for name in sys.modules if _is_zxcvbn(name)]:
+    for name in [name for name in list(sys.modules) if _is_zxcvbn(name)]:
         if name not in loaded_before:
             del sys.modules[name]
     return passwords
@@ -37,7 +52,7 @@ def _is_zxcvbn(module_name: str) -> bool:
 
 def prepare_common_passwords() -> None:
     """Build the set in a thread of its own, unless it is built already."""
-    if common_passwords.cache_info().currsize == 0:
+    if _built is None:
         threading.Thread(target=common_passwords, name="common-passwords", daemon=True).start()
 
 
