@@ -1,8 +1,10 @@
-"""The 13 infrastructure metrics of the service, declared once.
+"""Core's metrics, declared once: the spec's 13 and the rate limiter's backend errors.
 
-Recorded only by the metrics middleware (app_*), the system-metrics task (system_*,
-db_postgres_pool*), the background-job decorator (background_job_*) and the database
-boundary in `app.db` (db_*_duration_seconds).
+Recorded only by the metrics middleware (app_request*, app_errors_total), the
+system-metrics task (system_*, db_postgres_pool*), the background-job decorator
+(background_job_*), the database boundary in `app.db` (db_*_duration_seconds) and the
+rate limiter (app_ratelimit_backend_errors_total). Domains declare their own beside
+their code (`app.auth.metrics`).
 
 Multiprocess modes of the gauges (used only with several workers): the system gauges
 describe the whole machine, so the most recent sample of any live worker is the value
@@ -82,4 +84,10 @@ db_mongo_command_duration = prometheus.register_histogram(
     "MongoDB command execution time",
     ["command", "collection"],
     buckets=DB_DURATION_BUCKETS,
+)
+
+ratelimit_backend_errors = prometheus.register_counter(
+    "app_ratelimit_backend_errors_total",
+    "Rate-limit checks the shared backend failed; the in-process limiter answered them.",
+    ["backend"],
 )

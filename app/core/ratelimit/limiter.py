@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from app.core.logger import get_logger
-from app.core.metrics.prometheus import prometheus
+from app.core.metrics.global_metrics import ratelimit_backend_errors
 from app.core.ratelimit.backends import (
     Decision,
     MemoryBackend,
@@ -30,12 +30,6 @@ if TYPE_CHECKING:
     from app.core.config import Settings
 
 logger = get_logger("app.core.ratelimit")
-
-backend_errors = prometheus.register_counter(
-    "app_ratelimit_backend_errors_total",
-    "Rate-limit checks the shared backend failed; the in-process limiter answered them.",
-    ["backend"],
-)
 
 
 class RateLimiter:
@@ -128,7 +122,7 @@ class RateLimiter:
     def _redis_unavailable(self, exc: RateLimitBackendError) -> None:
         self._redis_failing = True
         self._redis_down_until = time.monotonic() + self.retry_seconds
-        backend_errors.labels(backend="redis").inc()
+        ratelimit_backend_errors.labels(backend="redis").inc()
         logger.error(
             "ratelimit_backend_unavailable",
             extra={
