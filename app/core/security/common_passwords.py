@@ -3,18 +3,21 @@
 Verifiers should refuse passwords found in lists of commonly used or breached ones.
 The list is the 30,000 most common passwords that zxcvbn ships (its `passwords`
 frequency list, MIT licence), so nothing is fetched at run time. Building the set
-costs ~80 ms, so it is built once per process, on first use or ahead of it from a
+costs ~20 ms, so it is built once per process, on first use or ahead of it from a
 thread of its own (`PasswordSecurity` asks for it when it is created), never at import.
 
-zxcvbn's modules hold all its frequency lists and the dictionaries built from them
-(about 16 MiB); only the passwords are needed, so the modules this loads are dropped
-again once the set is built, which leaves about 8 MiB per process instead.
+Only zxcvbn's `frequency_lists.py` is run, as a module of its own, never its package:
+the package's `__init__` imports its matcher, which builds ranked dictionaries from all
+six lists. Importing the package and dropping its modules afterwards still left a
+worker 11 MiB larger when ready (137 MiB against 126 MiB, bench/startup.py): the
+memory was freed too late, or too fragmented, to leave the process.
 """
 
 from __future__ import annotations
 
-import sys
+import importlib.util
 import threading
+from pathlib import Path
 
 _built: frozenset[str] | None = None
 _building = threading.Lock()
@@ -24,7 +27,7 @@ def common_passwords() -> frozenset[str]:
     """The list, lower-cased: one in it in any letter case is just as guessable.
 
     Built once per process: a caller that comes while another thread builds it waits
-    for that build (two builds at once would also each see the other's imports).
+    for that build instead of making a second one.
     """
     global _built
     if _built is None:
@@ -35,19 +38,22 @@ def common_passwords() -> frozenset[str]:
 
 
 def _build() -> frozenset[str]:
-    # list(): a snapshot taken in one step, whatever other threads import meanwhile.
-    loaded_before = {name for name in list(sys.modules) if _is_zxcvbn(name)}
-    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+    return frozenset(password.lower() for password in _zxcvbn_passwords())
 
-    passwords = frozenset(password.lower() for password in FREQUENCY_LISTS["passwords"])
-    for name in [name for name in list(sys.modules) if _is_zxcvbn(name)]:
-        if name not in loaded_before:
-            del sys.modules[name]
+
+def _zxcvbn_passwords() -> list[str]:
+    """zxcvbn's `passwords` list, from its frequency_lists.py alone (nothing kept in sys.modules)."""
+    package = importlib.util.find_spec("zxcvbn")  # finds the package without importing it
+    if package is None or not package.submodule_search_locations:
+        raise ModuleNotFoundError("zxcvbn is not installed", name="zxcvbn")
+    path = Path(next(iter(package.submodule_search_locations))) / "frequency_lists.py"
+    spec = importlib.util.spec_from_file_location("_zxcvbn_frequency_lists", path)
+    if spec is None or spec.loader is None:
+        raise ModuleNotFoundError(f"cannot load {path}", name="zxcvbn.frequency_lists")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    passwords: list[str] = module.FREQUENCY_LISTS["passwords"]
     return passwords
-
-
-def _is_zxcvbn(module_name: str) -> bool:
-    return module_name == "zxcvbn" or module_name.startswith("zxcvbn.")
 
 
 def prepare_common_passwords() -> None:
