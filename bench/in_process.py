@@ -134,6 +134,10 @@ def _without(app: Any, component: str) -> Any:
     app.user_middleware = [
         entry for entry in app.user_middleware if entry.cls.__name__ != component
     ]
+    if component == "RequestIDMiddleware":  # the metrics then record the status themselves
+        for entry in app.user_middleware:
+            if entry.cls.__name__ == "MetricsMiddleware":
+                entry.kwargs["status_recorded_inside"] = False
     return app
 
 
