@@ -13,6 +13,19 @@ from app.core.security.common_passwords import common_passwords, is_common_passw
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
+def _run(probe: str) -> str:
+    """What `probe` prints, run by a fresh interpreter (nothing built or imported yet)."""
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
 def test_the_list_is_zxcvbns_passwords_list() -> None:
     assert common_passwords() == frozenset(p.lower() for p in FREQUENCY_LISTS["passwords"])
     assert len(common_passwords()) == 30_000
@@ -31,15 +44,7 @@ def test_checking_a_password_keeps_none_of_zxcvbns_modules_loaded() -> None:
         "assert is_common_password('123456')\n"
         "print(sorted(name for name in sys.modules if name.startswith('zxcvbn')))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", probe],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    assert result.stdout.strip() == "[]"
+    assert _run(probe) == "[]"
 
 
 def test_callers_racing_the_first_build_share_one_build_and_none_fails() -> None:
@@ -64,12 +69,4 @@ def test_callers_racing_the_first_build_share_one_build_and_none_fails() -> None
         "for t in threads: t.join()\n"
         "print(len(results), len({id(r) for r in results}), errors)\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", probe],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    assert result.stdout.strip() == "8 1 []"
+    assert _run(probe) == "8 1 []"

@@ -5,8 +5,8 @@ credentials and session, a refresh's rotation): each statement is its own transa
 prepared once per connection by asyncpg's statement cache. Against the same statement
 through an AsyncSession this saves the session, its transaction, the execution context
 and the result wrappers; against a connection checked out of the engine's pool, the
-greenlet hops of SQLAlchemy's async pool (`make bench` measured /refresh at 0.57x of
-plain FastAPI through the engine's pool, 0.70x on this pool).
+greenlet hops of SQLAlchemy's async pool (`make bench ENDPOINTS=refresh`: 0.49x of
+plain FastAPI's CPU per request through the engine's pool, 0.76x on this one).
 
 `DriverPool` is that pool: up to POSTGRES_DRIVER_POOL_SIZE connections per worker,
 opened as load needs them, beside the engine's. A connection goes back without
