@@ -10,7 +10,7 @@ from app.core.http.docs import ASSETS_URL, docs_page_paths
 from app.core.jwks import jwks_router
 from app.core.metrics.metrics_router import metrics_router
 from app.core.response import SuccessEnvelope
-from app.core.route_table import include_flat
+from app.core.route_table import include_flat, index_static_paths
 
 root_router = APIRouter(tags=["root"])
 
@@ -50,6 +50,7 @@ def initiate_routers(app: FastAPI, *, health_router: APIRouter, api_router: APIR
     for router in (health_router, metrics_router, jwks_router, root_router):
         include_flat(app.router, router)
     _docs_routes_last(app)
+    index_static_paths(app.router)  # a static path found by lookup, whatever its place
 
 
 def _docs_routes_last(app: FastAPI) -> None:
