@@ -213,5 +213,10 @@ def create_app(
     register_exception_handlers(app)
     # A database lost at any step of a request is a 503, not a 500.
     app.add_exception_handler(SQLAlchemyError, database_error_handler)
-    initiate_routers(app, health_router=health_router, api_router=api_router)
+    initiate_routers(
+        app,
+        health_router=health_router,
+        api_router=api_router,
+        index_static_paths=not settings.OTEL_ENABLED,
+    )
     return app

@@ -14,6 +14,7 @@ import pytest
 from app.__main__ import ExitCode
 from app.core.audit import InsecureSettingsError
 from app.core.config import Settings
+from app.core.route_table import StaticPathIndex
 from app.main import create_app
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -82,7 +83,9 @@ def test_python_m_app_exits_fast_naming_the_variable(tmp_path: os.PathLike[str])
 def test_api_routes_are_tried_first_and_fastapis_docs_routes_last(settings: Settings) -> None:
     """FastAPI tries routes in order: API requests should not pay for the docs routes."""
     app = create_app(settings)
-    paths = [getattr(route, "path", None) for route in app.router.routes]
+    index, *routes = app.router.routes
+    assert isinstance(index, StaticPathIndex)  # no path: a lookup in front of them all
+    paths = [getattr(route, "path", None) for route in routes]
     assert paths[-5:] == [
         "/openapi.json",
         "/docs/assets",

@@ -133,7 +133,7 @@ class StaticPathIndex(BaseRoute):
         raise NoMatchFound(name, path_params)
 
 
-def index_static_paths(router: APIRouter) -> None:
+def put_static_path_index_first(router: APIRouter) -> None:
     """Put a `StaticPathIndex` of `router`'s routes, as they are now, in front of them."""
     router.routes[:] = [
         StaticPathIndex(router.routes),

@@ -13,7 +13,7 @@ from app.core.config import Settings
 from app.core.init_routers import root_router
 from app.core.jwks import jwks_router
 from app.core.metrics.metrics_router import metrics_router
-from app.core.route_table import StaticPathIndex, include_flat, index_static_paths
+from app.core.route_table import StaticPathIndex, include_flat, put_static_path_index_first
 from app.health.router import health_router
 from app.main import create_app
 
@@ -131,7 +131,7 @@ REQUESTS = [
 @pytest.mark.parametrize("root_path", ["", "/prefix"])
 async def test_the_static_path_index_answers_as_fastapis_own_matching(root_path: str) -> None:
     plain, indexed = _answered_by(FastAPI()), _answered_by(FastAPI())
-    index_static_paths(indexed.router)
+    put_static_path_index_first(indexed.router)
     for app in (plain, indexed):  # added after the index: matched by the table as before
 
         @app.get("/late")
