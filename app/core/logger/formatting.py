@@ -1,6 +1,6 @@
 """Log lines: the JSON line (files, production console), the plain line (development).
 
-`_Pending` is a `log_fields` call not yet made into a LogRecord: the listener thread
+`PendingRecord` is a `log_fields` call not yet made into a LogRecord: the listener thread
 renders its line, or builds the record where a handler needs one.
 """
 
@@ -17,18 +17,18 @@ import orjson
 
 from app.core.logger.redaction import redact, scrub
 
-_REQUEST_ID = "_ctx_request_id"
-_USER_ID = "_ctx_user_id"
+REQUEST_ID_ATTR = "_ctx_request_id"
+USER_ID_ATTR = "_ctx_user_id"
 _JSON_CACHE = "_json_line"
-_STANDARD_ATTRS = frozenset(
+STANDARD_ATTRS = frozenset(
     vars(logging.LogRecord("", 0, "", 0, "", None, None)).keys()
-    | {"message", "asctime", "taskName", _REQUEST_ID, _USER_ID, _JSON_CACHE}
+    | {"message", "asctime", "taskName", REQUEST_ID_ATTR, USER_ID_ATTR, _JSON_CACHE}
     | {"color_message"}  # uvicorn's ANSI copy of the message
 )
 
 
 def _extra_of(record: logging.LogRecord) -> dict[str, Any]:
-    return {key: value for key, value in vars(record).items() if key not in _STANDARD_ATTRS}
+    return {key: value for key, value in vars(record).items() if key not in STANDARD_ATTRS}
 
 
 @lru_cache(maxsize=1)
@@ -123,8 +123,8 @@ def _record_json_line(record: logging.LogRecord, extra: dict[str, Any] | None) -
         record.module,
         record.funcName,
         record.lineno,
-        record.__dict__.get(_REQUEST_ID),
-        record.__dict__.get(_USER_ID),
+        record.__dict__.get(REQUEST_ID_ATTR),
+        record.__dict__.get(USER_ID_ATTR),
         extra,
         _exception_text(record),
     )
@@ -179,8 +179,8 @@ class PlainFormatter(logging.Formatter):
             record.exc_text = self.formatException(record.exc_info)
         parts = [record.name, scrub(_message_of(record))]
         extra = _extra_of(record)
-        request_id = record.__dict__.get(_REQUEST_ID) or extra.pop("request_id", None)
-        user_id = _lifted_user_id(record.__dict__.get(_USER_ID), extra)
+        request_id = record.__dict__.get(REQUEST_ID_ATTR) or extra.pop("request_id", None)
+        user_id = _lifted_user_id(record.__dict__.get(USER_ID_ATTR), extra)
         for label, value in (("request_id", request_id), ("user_id", user_id)):
             if value is not None:
                 parts.append(f"{label}={value}")
@@ -202,7 +202,7 @@ def _message_of(record: logging.LogRecord) -> str:
     return message if isinstance(message, str) else record.getMessage()
 
 
-class _Pending(NamedTuple):
+class PendingRecord(NamedTuple):
     """A `log_fields` call whose LogRecord the listener thread builds.
 
     Taken when the record's only destination is this pipeline's queue (no other handler
@@ -240,8 +240,8 @@ class _Pending(NamedTuple):
         attributes["msecs"] = (self.created - int(self.created)) * 1000 // 1
         attributes.update(self.fields)
         attributes["message"] = self.message
-        attributes[_REQUEST_ID] = self.request_id
-        attributes[_USER_ID] = self.user_id
+        attributes[REQUEST_ID_ATTR] = self.request_id
+        attributes[USER_ID_ATTR] = self.user_id
         attributes[_JSON_CACHE] = self.json_line()
         return record
 

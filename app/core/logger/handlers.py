@@ -15,7 +15,7 @@ MAX_BYTES = 10 * 1024 * 1024
 BACKUP_COUNT = 5
 
 
-class _LineHandler(logging.Handler):
+class LineHandler(logging.Handler):
     """A handler that writes formatted lines; the listener hands it ready JSON lines too."""
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -30,7 +30,7 @@ class _LineHandler(logging.Handler):
         raise NotImplementedError
 
 
-class _LogFileHandler(_LineHandler, RotatingFileHandler):
+class LogFileHandler(LineHandler, RotatingFileHandler):
     """RotatingFileHandler that counts bytes itself and leaves flushing to the listener.
 
     The stdlib one seeks and formats twice per record to decide on rollover; this one
@@ -63,7 +63,7 @@ class _LogFileHandler(_LineHandler, RotatingFileHandler):
         self._size += size
 
 
-class _StderrHandler(_LineHandler, logging.StreamHandler):  # type: ignore[type-arg]
+class StderrHandler(LineHandler, logging.StreamHandler):  # type: ignore[type-arg]
     """Writes to whatever `sys.stderr` is now (test runners swap it), a batch at a time.
 
     sys.stderr is line-buffered: a write per record costs a syscall per record, and each

@@ -18,14 +18,14 @@ from typing import TYPE_CHECKING, Any
 
 from app.core.logger.context import request_id_ctx, user_id_ctx
 from app.core.logger.formatting import (
-    _REQUEST_ID,
-    _STANDARD_ATTRS,
-    _USER_ID,
+    REQUEST_ID_ATTR,
+    STANDARD_ATTRS,
+    USER_ID_ATTR,
     JsonFormatter,
+    PendingRecord,
     PlainFormatter,
-    _Pending,
 )
-from app.core.logger.handlers import _LineHandler, _LogFileHandler, _StderrHandler
+from app.core.logger.handlers import LineHandler, LogFileHandler, StderrHandler
 from app.core.logger.slots import worker_slot
 
 if TYPE_CHECKING:
@@ -55,8 +55,8 @@ class ContextQueueHandler(QueueHandler):
 
     def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
         record.message = record.getMessage()  # args may be mutated after the call
-        record.__dict__[_REQUEST_ID] = request_id_ctx.get()
-        record.__dict__[_USER_ID] = user_id_ctx.get()
+        record.__dict__[REQUEST_ID_ATTR] = request_id_ctx.get()
+        record.__dict__[USER_ID_ATTR] = user_id_ctx.get()
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         return record
@@ -78,7 +78,7 @@ class ContextQueueHandler(QueueHandler):
         except Exception:
             self.handleError(record)
 
-    def enqueue_pending(self, pending: _Pending) -> None:
+    def enqueue_pending(self, pending: PendingRecord) -> None:
         """Queue a record for the listener to build (see `log_fields`)."""
         if not self._pipeline.running:
             self._pipeline.ensure_running()
@@ -106,7 +106,7 @@ class _Listener(QueueListener):
         # Every destination takes the JSON line as is: a `log_fields` call then needs no
         # LogRecord at all, only its line.
         self._json_lines_only = all(
-            isinstance(handler, _LineHandler)
+            isinstance(handler, LineHandler)
             and isinstance(handler.formatter, JsonFormatter)
             and not handler.filters
             for handler in handlers
@@ -139,24 +139,24 @@ class _Listener(QueueListener):
         super().enqueue_sentinel()
         self._stopping.set()
 
-    def _write_line(self, pending: _Pending) -> None:
+    def _write_line(self, pending: PendingRecord) -> None:
         line = pending.json_line()
         for handler in self.handlers:
             if pending.level >= handler.level:
                 try:
-                    handler.write_line(line)  # type: ignore[attr-defined]  # all _LineHandlers
+                    handler.write_line(line)  # type: ignore[attr-defined]  # all LineHandlers
                 except Exception:
                     handler.handleError(pending.build())
 
-    def prepare(self, record: logging.LogRecord | _Pending) -> logging.LogRecord:
-        return record.build() if isinstance(record, _Pending) else record
+    def prepare(self, record: logging.LogRecord | PendingRecord) -> logging.LogRecord:
+        return record.build() if isinstance(record, PendingRecord) else record
 
-    def handle(self, record: logging.LogRecord | _Pending) -> None:
+    def handle(self, record: logging.LogRecord | PendingRecord) -> None:
         try:
-            if isinstance(record, _Pending) and self._json_lines_only:
+            if isinstance(record, PendingRecord) and self._json_lines_only:
                 self._write_line(record)
             else:
-                super().handle(record)  # type: ignore[arg-type]  # prepare() builds a _Pending
+                super().handle(record)  # type: ignore[arg-type]  # prepare() builds a PendingRecord
         except Exception:
             # A record that cannot be built or rendered (a field whose str() and repr()
             # both raise, a failing record factory) must not end this thread and with it
@@ -202,9 +202,9 @@ class LogConfig:
     def build_handlers(self) -> tuple[logging.Handler, ...]:
         self.directory.mkdir(parents=True, exist_ok=True)
         json_formatter = JsonFormatter()
-        app_file = _LogFileHandler(self.file_path("app"), logging.INFO)
-        error_file = _LogFileHandler(self.file_path("error"), logging.ERROR)
-        console = _StderrHandler(self.level)
+        app_file = LogFileHandler(self.file_path("app"), logging.INFO)
+        error_file = LogFileHandler(self.file_path("error"), logging.ERROR)
+        console = StderrHandler(self.level)
         app_file.setFormatter(json_formatter)
         error_file.setFormatter(json_formatter)
         console.setFormatter(json_formatter if self.json_console else PlainFormatter(self.colour))
@@ -328,13 +328,13 @@ def log_fields(logger: logging.Logger, level: int, message: str, fields: dict[st
     """
     if not logger.isEnabledFor(level):
         return
-    if not _STANDARD_ATTRS.isdisjoint(fields):
+    if not STANDARD_ATTRS.isdisjoint(fields):
         raise KeyError(
-            f"fields overwrite log record attributes: {sorted(_STANDARD_ATTRS & fields.keys())}"
+            f"fields overwrite log record attributes: {sorted(STANDARD_ATTRS & fields.keys())}"
         )
     frame = sys._getframe(1)
     code = frame.f_code
-    pending = _Pending(
+    pending = PendingRecord(
         time.time(),
         logger.name,
         level,

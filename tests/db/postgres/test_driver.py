@@ -12,9 +12,9 @@ import pytest
 
 from app.core.config import Settings
 from app.core.errors import ServiceUnavailableError
-from app.core.metrics.prometheus import prometheus
 from app.db.postgres.driver import DriverConnection, DriverPool, driver_dsn
 from app.db.postgres.errors import DatabaseError
+from tests.db.postgres.test_engine import observed
 
 
 async def _one(connection: DriverConnection) -> int:
@@ -22,13 +22,6 @@ async def _one(connection: DriverConnection) -> int:
     assert row is not None
     n: int = row["n"]
     return n
-
-
-def observed(operation: str) -> float:
-    count = prometheus.registry.get_sample_value(
-        "db_postgres_query_duration_seconds_count", {"operation": operation}
-    )
-    return count or 0.0
 
 
 @pytest.fixture
