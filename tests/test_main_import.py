@@ -35,7 +35,8 @@ def descriptors():
 
 fds_before = descriptors()
 cpu_before, wall_before = time.process_time(), time.perf_counter()
-import app.main
+for module in sys.argv[1].split(","):
+    __import__(module)
 cpu, wall = time.process_time() - cpu_before, time.perf_counter() - wall_before
 fds_after = descriptors()
 print(json.dumps({
@@ -51,12 +52,17 @@ print(json.dumps({
 }))
 """
 
-# Generous, to hold on a busy shared machine: with bytecode cached, the import measured
-# 0.6-0.7 s of CPU here, most of it FastAPI, pydantic and SQLAlchemy.
-MAX_IMPORT_CPU_SECONDS = 1.5
+# The libraries app.main cannot do without; its import is measured against theirs in the
+# same run, so the check holds on a fast machine and a slow shared one alike. Measured
+# 1.5-2.2x on a shared VM (app.main 1.6-1.8 s of CPU there, 0.65 s on a faster one);
+# building the app at import cost about 3.4x today's import.
+LIBRARIES = "fastapi,sqlalchemy.ext.asyncio,asyncpg,pydantic_settings"
+MAX_IMPORT_CPU_OVER_LIBRARIES = 3.0
 
 
-def _import_in_a_fresh_process(directory: Path, bytecode: Path) -> dict[str, Any]:
+def _import_in_a_fresh_process(
+    directory: Path, bytecode: Path, modules: str = "app.main"
+) -> dict[str, Any]:
     env = {
         key: value
         for key, value in os.environ.items()
@@ -65,7 +71,7 @@ def _import_in_a_fresh_process(directory: Path, bytecode: Path) -> dict[str, Any
     }
     env |= {"PYTHONPATH": str(REPO_ROOT), "PYTHONPYCACHEPREFIX": str(bytecode)}
     result = subprocess.run(
-        [sys.executable, "-c", PROBE],
+        [sys.executable, "-c", PROBE, modules],
         cwd=directory,
         env=env,
         capture_output=True,
@@ -101,6 +107,14 @@ def test_importing_app_main_creates_starts_and_connects_nothing(
     assert figures["unconfigured_modules"] == []  # no MONGO_URL, no REDIS_URL: not imported
 
 
-def test_importing_app_main_is_fast(imported: tuple[Path, dict[str, Any]]) -> None:
-    _, figures = imported
-    assert figures["cpu_s"] < MAX_IMPORT_CPU_SECONDS, figures
+def test_importing_app_main_costs_little_beyond_its_libraries(
+    imported: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    directory, figures = imported
+    bytecode = tmp_path / "pycache"
+    _import_in_a_fresh_process(directory, bytecode, LIBRARIES)  # writes their bytecode
+    libraries = _import_in_a_fresh_process(directory, bytecode, LIBRARIES)
+    assert figures["cpu_s"] < MAX_IMPORT_CPU_OVER_LIBRARIES * libraries["cpu_s"], (
+        figures,
+        libraries,
+    )
