@@ -68,7 +68,7 @@ def build_auth_service(
     driver: DriverPool | None = None,
 ) -> AuthService:
     """An AuthService over the unit of work `db` (and `driver` for login and refresh)."""
-    source = db if isinstance(db, SessionOnDemand) else SessionOnDemand.of(db)
+    source = SessionOnDemand.of(db)  # one session for both repositories
     return AuthService(
         users=UserRepository(source, driver),
         sessions=SessionRepository(source, driver),

@@ -66,7 +66,7 @@ class _Repository:
     def __init__(
         self, db: AsyncSession | SessionOnDemand, driver: DriverPool | None = None
     ) -> None:
-        self._source = db if isinstance(db, SessionOnDemand) else SessionOnDemand.of(db)
+        self._source = SessionOnDemand.of(db)
         self._driver = driver
 
     @property

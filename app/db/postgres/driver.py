@@ -25,7 +25,7 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from time import perf_counter
-from typing import Any
+from typing import Any, NoReturn
 
 import asyncpg
 from sqlalchemy.engine.url import make_url
@@ -127,19 +127,27 @@ class DriverPool:
         """A pooled connection in autocommit, back in the pool at the end."""
         try:
             connection = await self._pool.acquire(timeout=self._acquire_timeout)
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as e:
-            if driver_error_is_unavailable(e):
-                raise unavailable_error(e) from e
-            raise loggable_error(e).with_traceback(e.__traceback__) from None
+        except _DRIVER_ERRORS as e:
+            _raise_translated(e)
         try:
             yield DriverConnection(connection)
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as e:
+        except _DRIVER_ERRORS as e:
             if driver_error_is_unavailable(e):
                 # Lost or stuck: the pool opens a new one. A connection that closed
                 # itself is already back in the pool, its proxy detached.
                 with contextlib.suppress(asyncpg.InterfaceError):
                     connection.terminate()
-                raise unavailable_error(e) from e
-            raise loggable_error(e).with_traceback(e.__traceback__) from None
+            _raise_translated(e)
         finally:
             await self._pool.release(connection)
+
+
+_DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
+
+
+def _raise_translated(error: BaseException) -> NoReturn:
+    """A 503 for an unreachable database; any other error without its values (nor its
+    message, which `from None` keeps out of the logged traceback's chain)."""
+    if driver_error_is_unavailable(error):
+        raise unavailable_error(error) from error
+    raise loggable_error(error).with_traceback(error.__traceback__) from None

@@ -71,8 +71,10 @@ class SessionOnDemand:
         self._session: AsyncSession | None = None
 
     @classmethod
-    def of(cls, session: AsyncSession) -> SessionOnDemand:
-        """A session made already (the request's unit of work)."""
+    def of(cls, session: AsyncSession | SessionOnDemand) -> SessionOnDemand:
+        """`session` as it is, or a session made already (the request's unit of work)."""
+        if isinstance(session, SessionOnDemand):
+            return session
         source = cls(lambda: session)
         source._session = session
         return source

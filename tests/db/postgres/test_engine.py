@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-
 import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.core.config import Settings
 from app.core.metrics.prometheus import prometheus
-from app.db.postgres.engine import create_database_engine, statement_operation
+from app.db.postgres.engine import statement_operation
 
 
 def observed(operation: str) -> float:
@@ -19,15 +16,6 @@ def observed(operation: str) -> float:
         "db_postgres_query_duration_seconds_count", {"operation": operation}
     )
     return count or 0.0
-
-
-@pytest.fixture
-async def engine(make_settings: Callable[..., Settings]) -> AsyncIterator[AsyncEngine]:
-    built = create_database_engine(make_settings(POSTGRES_POOL_SIZE=4, POSTGRES_MAX_OVERFLOW=2))
-    try:
-        yield built
-    finally:
-        await built.dispose()
 
 
 @pytest.mark.parametrize(

@@ -2,24 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from app.core.config import Settings
-from app.db.postgres.engine import create_database_engine
 from app.db.postgres.session import SessionOnDemand, committed
-
-
-@pytest.fixture
-async def engine(make_settings: Callable[..., Settings]) -> AsyncIterator[AsyncEngine]:
-    built = create_database_engine(make_settings(POSTGRES_POOL_SIZE=2, POSTGRES_MAX_OVERFLOW=0))
-    try:
-        yield built
-    finally:
-        await built.dispose()
 
 
 async def test_a_session_on_demand_is_made_once_and_only_when_used(engine: AsyncEngine) -> None:
