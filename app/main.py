@@ -34,6 +34,7 @@ from app.core import (
 )
 from app.core.audit import AuditVerdict, InsecureSettingsError, audit, log_warnings
 from app.core.background_tasks import cancel_background_tasks
+from app.core.garbage_collection import frozen_startup_heap
 from app.core.http.docs import add_offline_docs
 from app.core.init_routers import initiate_routers
 from app.core.logger import configure_logging
@@ -133,7 +134,7 @@ async def lifespan(
             cancel_background_tasks, _start_background_tasks(settings, engine, app)
         )
         logger.info("startup_complete", extra={"environment": settings.ENVIRONMENT})
-        with _draining_on_termination(app):
+        with _draining_on_termination(app), frozen_startup_heap():
             try:
                 yield
             finally:
