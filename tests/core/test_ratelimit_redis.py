@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import re
+import uuid
 from collections.abc import Callable
 
 import httpx
 import pytest
+from limits.storage import RedisStorage
+from limits.strategies import MovingWindowRateLimiter
 
 from app.core.metrics.prometheus import prometheus
 from app.core.ratelimit import MemoryBackend, RateLimiter, RateLimitRule, RedisBackend
+from app.core.ratelimit.backends import Decision
 from tests.system.app_process import AppProcess, free_port
 from tests.system.conftest import proxied_redis_url, redis_proxy, start_app
 from tests.system.tcp_proxy import TcpProxy
@@ -40,10 +44,69 @@ async def test_concurrent_hits_allow_exactly_the_limit(redis_url: str) -> None:
         await backend.aclose()
     assert sum(decision.allowed for decision in decisions) == 5
     refused = [decision for decision in decisions if not decision.allowed]
-    assert all(decision.remaining == 0 for decision in refused)
-    assert all(0 < decision.reset_after <= 60 for decision in refused)
+    assert all(decision.remaining == 0 for decision in refused), refused
+    assert all(0 < decision.reset_after <= 60 for decision in refused), refused
     assert other.allowed
     assert other.remaining == 4
+
+
+PER_IP = RateLimitRule.parse("refresh-ip", "POST", "/api/auth/refresh", "ip", "3/minute")
+PER_SESSION = RateLimitRule.parse(
+    "refresh-session", "POST", "/api/auth/refresh", "session", "2/hour"
+)
+
+
+async def test_a_requests_rules_are_counted_in_order_up_to_the_first_refusal(
+    redis_url: str,
+) -> None:
+    prefix = f"test-{uuid.uuid4().hex}"
+    redis = RedisBackend(redis_url, key_prefix=prefix)
+    memory = MemoryBackend()
+    # Two sessions from one address: the session rule refuses first, then the address rule.
+    requests = [("10.0.0.1", "s1")] * 3 + [("10.0.0.1", "s2")] * 2
+    try:
+        seen = {}
+        for backend in (redis, memory):
+            seen[backend] = [
+                await backend.hit_all([(PER_IP, ip), (PER_SESSION, session)])
+                for ip, session in requests
+            ]
+    finally:
+        await redis.aclose()
+
+    def outcome(decisions: list[Decision]) -> list[tuple[bool, int]]:
+        return [(decision.allowed, decision.remaining) for decision in decisions]
+
+    expected = [
+        [(True, 2), (True, 1)],
+        [(True, 1), (True, 0)],
+        [(True, 0), (False, 0)],  # the address rule counted it; the session rule refused it
+        [(False, 0)],  # the address is out: the session rule is not asked
+        [(False, 0)],
+    ]
+    assert [outcome(decisions) for decisions in seen[redis]] == expected
+    assert [outcome(decisions) for decisions in seen[memory]] == expected
+    for decisions in seen[redis]:
+        windows = [PER_IP.window_seconds, PER_SESSION.window_seconds][: len(decisions)]
+        assert all(0 < d.reset_after <= w for d, w in zip(decisions, windows, strict=True))
+
+
+async def test_counts_carry_over_from_the_limits_library_layout(redis_url: str) -> None:
+    prefix = f"test-{uuid.uuid4().hex}"
+    # What an earlier version counted with `limits`' own Redis strategy, on the same keys.
+    earlier = MovingWindowRateLimiter(RedisStorage(redis_url, key_prefix=prefix))
+    assert earlier.hit(PER_IP.item, PER_IP.name, "10.0.0.9")
+    assert earlier.hit(PER_IP.item, PER_IP.name, "10.0.0.9")
+    backend = RedisBackend(redis_url, key_prefix=prefix)
+    try:
+        now = await backend.hit(PER_IP, "10.0.0.9")
+        refused = await backend.hit(PER_IP, "10.0.0.9")
+    finally:
+        await backend.aclose()
+    assert (now.allowed, now.remaining) == (True, 0)
+    assert not refused.allowed
+    # And the other way round: `limits` sees the hit the script counted.
+    assert earlier.get_window_stats(PER_IP.item, PER_IP.name, "10.0.0.9").remaining == 0
 
 
 async def test_limiter_falls_back_to_memory_and_returns_to_redis(redis_proxy: TcpProxy) -> None:

@@ -119,15 +119,10 @@ class RateLimitMiddleware:
             body, receive = await buffer_body(receive, self.max_body_bytes)
             keys.update((name, limiter.body_keys[name](body)) for name in body_keys)
 
-        decisions: list[tuple[RateLimitRule, Decision]] = []
-        for rule in rules:
-            key = keys[rule.key]
-            if key is None:  # the body holds no key: the app will refuse it
-                continue
-            decision = await limiter.hit(rule, key)
-            decisions.append((rule, decision))
-            if not decision.allowed:
-                break
+        # A body without its key is not counted by that rule: the app will refuse it.
+        checks = [(rule, key) for rule in rules if (key := keys[rule.key]) is not None]
+        counted = await limiter.hit_all(checks) if checks else []
+        decisions = [(rule, decision) for (rule, _), decision in zip(checks, counted, strict=False)]
         policy = self._policies.get(rules)
         if policy is None:
             policy = self._policies[rules] = policy_header(rules)

@@ -13,12 +13,13 @@ down every worker counts on its own: a client can get up to `limit` per worker.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from app.core.logger import get_logger
 from app.core.metrics.global_metrics import ratelimit_backend_errors
 from app.core.ratelimit.backends import (
+    Check,
     Decision,
     MemoryBackend,
     RateLimitBackendError,
@@ -107,17 +108,21 @@ class RateLimiter:
             self._redis_unavailable(exc)
 
     async def hit(self, rule: RateLimitRule, key: str) -> Decision:
+        return (await self.hit_all([(rule, key)]))[0]
+
+    async def hit_all(self, checks: Sequence[Check]) -> list[Decision]:
+        """Count one request against each check in order, up to the first refusal."""
         if self.redis is not None and time.monotonic() >= self._redis_down_until:
             try:
-                decision = await self.redis.hit(rule, key)
+                decisions = await self.redis.hit_all(checks)
             except RateLimitBackendError as exc:
                 self._redis_unavailable(exc)
             else:
                 if self._redis_failing:
                     self._redis_failing = False
                     logger.info("ratelimit_backend_recovered", extra={"backend": "redis"})
-                return decision
-        return await self.memory.hit(rule, key)
+                return decisions
+        return await self.memory.hit_all(checks)
 
     def _redis_unavailable(self, exc: RateLimitBackendError) -> None:
         self._redis_failing = True
