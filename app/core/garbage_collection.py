@@ -5,7 +5,7 @@ time the objects promoted since the last reach a quarter of the older heap. A wo
 heap after startup holds ~140,000 objects (FastAPI, SQLAlchemy, pydantic, the user-agent
 parser, our routes and settings) that live as long as the process. Under load, requests
 in flight get promoted all the time, so full collections ran every 0.65 s at 83 ms each:
-18% of the CPU of POST /api/auth/refresh, collecting nothing (measured with gc.callbacks
+18% of the CPU of the token-refresh endpoint, collecting nothing (measured with gc.callbacks
 under `make bench`'s load).
 
 `frozen_startup_heap` freezes the heap once the app has started (`gc.freeze()`): no
