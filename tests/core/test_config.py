@@ -1,8 +1,10 @@
-"""Settings: the spec's defaults and properties, list parsing, and the startup check."""
+"""Settings: the spec's defaults and properties, list parsing, keys read from files, and the
+startup check."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -15,6 +17,7 @@ from app.core.config import (
     Settings,
     get_settings,
 )
+from tests.core.pem_keys import private_pem, public_pem
 
 STRONG_ACCESS = "a" * 40
 STRONG_REFRESH = "b" * 40
@@ -190,3 +193,52 @@ def test_error_message_names_every_variable() -> None:
     assert "ACCESS_TOKEN_SIGNING_KEY" in message
     assert "REFRESH_TOKEN_SIGNING_KEY" in message
     assert "CORS_ALLOW_ORIGINS" in message
+
+
+# --- keys read from files (*_FILE) ------------------------------------------------------
+
+SECRET = "s" * 64
+
+
+def test_keys_from_files(tmp_path: Path) -> None:
+    access, refresh = tmp_path / "access.pem", tmp_path / "refresh.pem"
+    old = tmp_path / "old.pub"
+    access.write_text(private_pem("EdDSA") + "\n")
+    refresh.write_text(private_pem("EdDSA", 1))
+    old.write_text(public_pem(private_pem("EdDSA", 2)))
+    settings = bare(
+        JWT_ALGORITHM="EdDSA",
+        ACCESS_TOKEN_SIGNING_KEY_FILE=str(access),
+        REFRESH_TOKEN_SIGNING_KEY_FILE=str(refresh),
+        ACCESS_TOKEN_PREVIOUS_KEYS=public_pem(private_pem("EdDSA", 3)),
+        ACCESS_TOKEN_PREVIOUS_KEY_FILES=str(old),
+    )
+    assert settings.ACCESS_TOKEN_SIGNING_KEY.get_secret_value() == private_pem("EdDSA").strip()
+    assert settings.REFRESH_TOKEN_SIGNING_KEY.get_secret_value() == private_pem("EdDSA", 1).strip()
+    previous = [key.get_secret_value() for key in settings.ACCESS_TOKEN_PREVIOUS_KEYS]
+    assert previous == [
+        public_pem(private_pem("EdDSA", 3)).strip(),
+        public_pem(private_pem("EdDSA", 2)).strip(),
+    ]
+    assert find_insecure_settings(settings.model_copy(update={"CORS_ALLOW_ORIGINS": []})) == []
+
+
+def test_hmac_secret_file_drops_the_trailing_newline(tmp_path: Path) -> None:
+    secret = tmp_path / "secret"
+    secret.write_text(SECRET + "\n")
+    assert (
+        bare(ACCESS_TOKEN_SIGNING_KEY_FILE=str(secret)).ACCESS_TOKEN_SIGNING_KEY.get_secret_value()
+        == SECRET
+    )
+
+
+def test_key_file_and_variable_together_are_refused(tmp_path: Path) -> None:
+    secret = tmp_path / "secret"
+    secret.write_text(SECRET)
+    with pytest.raises(ValidationError, match="not both"):
+        bare(ACCESS_TOKEN_SIGNING_KEY=SECRET, ACCESS_TOKEN_SIGNING_KEY_FILE=str(secret))
+
+
+def test_missing_key_file_is_a_validation_error(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="REFRESH_TOKEN_SIGNING_KEY_FILE: cannot read"):
+        bare(REFRESH_TOKEN_SIGNING_KEY_FILE=str(tmp_path / "absent"))

@@ -14,7 +14,7 @@ from starlette.types import Receive, Scope, Send
 
 from app.core.middleware.rate_limit import RateLimitMiddleware, client_ip_key
 from app.core.ratelimit import RateLimiter
-from tests.core.test_ratelimit import ORDER_PER_IP, ORDER_PER_SKU, sku_key
+from tests.core.ratelimit.test_limiter import ORDER_PER_IP, ORDER_PER_SKU, sku_key
 
 
 @pytest.mark.parametrize(

@@ -1,16 +1,14 @@
-"""Key loading: what each algorithm accepts, key files, rotation lists, startup findings."""
+"""Key loading: what each algorithm accepts, kids, rotation lists, startup findings."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import json
-from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from pydantic import ValidationError
 
 from app.core.audit import find_insecure_settings
 from app.core.config import Settings
@@ -111,50 +109,6 @@ def test_hmac_kid_is_stable_and_does_not_reveal_the_secret() -> None:
     assert kid == Keyring.load("HS512", "t" * 64, [SECRET]).verification[kid].kid
     assert SECRET not in kid
     assert kid != Keyring.load("HS256", "t" * 64).signing.kid
-
-
-def test_keys_from_files(tmp_path: Path) -> None:
-    access, refresh = tmp_path / "access.pem", tmp_path / "refresh.pem"
-    old = tmp_path / "old.pub"
-    access.write_text(private_pem("EdDSA") + "\n")
-    refresh.write_text(private_pem("EdDSA", 1))
-    old.write_text(public_pem(private_pem("EdDSA", 2)))
-    settings = bare(
-        JWT_ALGORITHM="EdDSA",
-        ACCESS_TOKEN_SIGNING_KEY_FILE=str(access),
-        REFRESH_TOKEN_SIGNING_KEY_FILE=str(refresh),
-        ACCESS_TOKEN_PREVIOUS_KEYS=public_pem(private_pem("EdDSA", 3)),
-        ACCESS_TOKEN_PREVIOUS_KEY_FILES=str(old),
-    )
-    assert settings.ACCESS_TOKEN_SIGNING_KEY.get_secret_value() == private_pem("EdDSA").strip()
-    assert settings.REFRESH_TOKEN_SIGNING_KEY.get_secret_value() == private_pem("EdDSA", 1).strip()
-    previous = [key.get_secret_value() for key in settings.ACCESS_TOKEN_PREVIOUS_KEYS]
-    assert previous == [
-        public_pem(private_pem("EdDSA", 3)).strip(),
-        public_pem(private_pem("EdDSA", 2)).strip(),
-    ]
-    assert find_insecure_settings(settings.model_copy(update={"CORS_ALLOW_ORIGINS": []})) == []
-
-
-def test_hmac_secret_file_drops_the_trailing_newline(tmp_path: Path) -> None:
-    secret = tmp_path / "secret"
-    secret.write_text(SECRET + "\n")
-    assert (
-        bare(ACCESS_TOKEN_SIGNING_KEY_FILE=str(secret)).ACCESS_TOKEN_SIGNING_KEY.get_secret_value()
-        == SECRET
-    )
-
-
-def test_key_file_and_variable_together_are_refused(tmp_path: Path) -> None:
-    secret = tmp_path / "secret"
-    secret.write_text(SECRET)
-    with pytest.raises(ValidationError, match="not both"):
-        bare(ACCESS_TOKEN_SIGNING_KEY=SECRET, ACCESS_TOKEN_SIGNING_KEY_FILE=str(secret))
-
-
-def test_missing_key_file_is_a_validation_error(tmp_path: Path) -> None:
-    with pytest.raises(ValidationError, match="REFRESH_TOKEN_SIGNING_KEY_FILE: cannot read"):
-        bare(REFRESH_TOKEN_SIGNING_KEY_FILE=str(tmp_path / "absent"))
 
 
 def findings(settings: Settings) -> dict[str, str]:

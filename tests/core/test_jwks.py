@@ -1,9 +1,7 @@
-"""The security pieces over HTTP: the JWKS route and the service dependencies."""
+"""`GET /.well-known/jwks.json`: the public keys that verify our tokens, over HTTP."""
 
 from __future__ import annotations
 
-import asyncio
-import json
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
@@ -11,9 +9,7 @@ from typing import Any
 import httpx
 import jwt
 import pytest
-from fastapi import WebSocket
 
-from app.core.dependencies import JWTServiceDep, PasswordSecurityDep
 from tests.core.pem_keys import private_pem, public_pem
 
 ClientFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
@@ -107,62 +103,3 @@ async def test_jwks_is_404_problem_for_hmac(client: httpx.AsyncClient) -> None:
     body = response.json()
     assert body["status"] == 404
     assert body["instance"] == "/.well-known/jwks.json"
-
-
-async def websocket_messages(app: Any, path: str) -> list[dict[str, Any]]:
-    """Drive one WebSocket session over ASGI: connect, then collect what the app sends."""
-    inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    inbox.put_nowait({"type": "websocket.connect"})
-    sent: list[dict[str, Any]] = []
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-        if message["type"] == "websocket.close":
-            inbox.put_nowait({"type": "websocket.disconnect", "code": 1000})
-
-    scope = {
-        "type": "websocket",
-        "asgi": {"version": "3.0"},
-        "scheme": "ws",
-        "path": path,
-        "raw_path": path.encode(),
-        "root_path": "",
-        "query_string": b"",
-        "headers": [(b"host", b"testserver")],
-        "server": ("testserver", 80),
-        "client": ("127.0.0.1", 50000),
-        "subprotocols": [],
-        "state": {},
-    }
-    await app(scope, inbox.get, send)
-    return sent
-
-
-async def test_dependencies_serve_http_and_websockets(
-    client: httpx.AsyncClient, app_of: Callable[[httpx.AsyncClient], Any]
-) -> None:
-    app = app_of(client)
-
-    async def over_http(jwt_service: JWTServiceDep, passwords: PasswordSecurityDep) -> Any:
-        token = jwt_service.create_access_token(USER, [], SESSION)
-        return {"sub": jwt_service.decode_access_token(token)["sub"], "max": passwords.max_length}
-
-    async def over_websocket(
-        websocket: WebSocket, jwt_service: JWTServiceDep, passwords: PasswordSecurityDep
-    ) -> None:
-        await websocket.accept()
-        same = jwt_service is websocket.app.state.jwt_service
-        await websocket.send_json({"same": same, "min": passwords.min_length})
-        await websocket.close()
-
-    app.add_api_route("/test/security", over_http)
-    app.add_api_websocket_route("/test/security/ws", over_websocket)
-
-    assert (await client.get("/test/security")).json() == {"sub": USER, "max": 128}
-    sent = await websocket_messages(app, "/test/security/ws")
-    assert [message["type"] for message in sent] == [
-        "websocket.accept",
-        "websocket.send",
-        "websocket.close",
-    ]
-    assert json.loads(sent[1]["text"]) == {"same": True, "min": 8}

@@ -10,7 +10,7 @@ from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from app.core.security.common_passwords import common_passwords, is_common_password
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
 def _run(probe: str) -> str:
