@@ -1,22 +1,25 @@
-"""`PORT=... python -m bench.serve {bare|ours|hashing}`: one uvicorn worker serving one app.
+"""How each app runs as a server process, and `PORT=... python -m bench.apps.serve {ours|bare}`.
 
-`bare` is the plain equivalent of our endpoints (bench/bare.py); `ours` is a worker of
-the service as `python -m app` starts one, `app.main:create_app` with settings from the
-environment, on a database already prepared (bench/startup.py times these two);
-`hashing` is our service with two password-verify routes (bench/hashing.py). All get
-the options `python -m app` gives uvicorn (uvloop and httptools when installed, no
-server header, no proxy headers, logging left to the app, no uvicorn access log). The
-load runs serve ours with `python -m app` itself.
+`SERVICE` is ours as it is deployed, `python -m app` itself: it prepares its database,
+then serves `app.main:create_app` with its own uvicorn options (the load runs and the
+hashing rows use it). `worker(kind)` is one uvicorn worker of one app with those same
+options (uvloop and httptools when installed, no server header, no proxy headers,
+logging left to the app, no uvicorn access log): `ours` is `app.main:create_app`, built
+by uvicorn from the environment's settings as each worker of `python -m app` builds it,
+on a database already prepared; `bare` is the plain equivalent (bench/apps/bare.py).
+The plain app is served as `worker("bare")` everywhere; time to ready compares
+`worker("ours")` with it. Every process finds its port in PORT.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import Any, Literal
 
 import uvicorn
 
+SERVICE = [sys.executable, "-m", "app"]
 UVICORN_OPTIONS: dict[str, Any] = {
     "loop": "auto",
     "http": "auto",
@@ -25,29 +28,27 @@ UVICORN_OPTIONS: dict[str, Any] = {
     "log_config": None,
     "access_log": False,
 }
+Kind = Literal["ours", "bare"]
 
 
-def _application(kind: str) -> Any:
-    if kind == "ours":
-        return "app.main:create_app"  # imported, and built, by uvicorn (factory=True)
-    if kind == "bare":
-        from bench.bare import BareConfig, create_bare_app
-
-        return create_bare_app(BareConfig.from_env())
-    from bench.apps import ours_app
-    from bench.hashing import add_hash_routes
-
-    return add_hash_routes(ours_app())
+def worker(kind: Kind) -> list[str]:
+    """The command of one uvicorn worker serving `kind`."""
+    return [sys.executable, "-m", "bench.apps.serve", kind]
 
 
 def main(argv: list[str]) -> None:
-    application = _application(argv[0])
+    port = int(os.environ["PORT"])
+    if argv[0] == "ours":  # imported, and built, by uvicorn (factory=True)
+        uvicorn.run(
+            "app.main:create_app", host="127.0.0.1", port=port, factory=True, **UVICORN_OPTIONS
+        )
+        return
+    if argv[0] != "bare":
+        raise SystemExit(f"unknown app {argv[0]!r}: ours or bare")
+    from bench.apps.bare import BareConfig, create_bare_app  # not imported for ours
+
     uvicorn.run(
-        application,
-        host="127.0.0.1",
-        port=int(os.environ["PORT"]),
-        factory=application == "app.main:create_app",
-        **UVICORN_OPTIONS,
+        create_bare_app(BareConfig.from_env()), host="127.0.0.1", port=port, **UVICORN_OPTIONS
     )
 
 

@@ -1,33 +1,29 @@
 """Cost per request in µs with no sockets: the ASGI app called directly.
 
 Shows what each piece of the stack adds, without uvicorn's and the kernel's share. The
-endpoint is a trivial one, the same in every app, added to app instances built here
-(the served app never gets it): first in the route table, in a router included in
-`app/api.py`'s (where a service adds its routes) and behind all routes. Bare Starlette and bare
-FastAPI are listed for scale.
+endpoint is bench/apps/probe.py's trivial one, the same in every app: first in our route
+table, in a router after `/api/auth` in the router mounted at `/api` (where a service
+adds its routes) and behind all routes. Bare Starlette and bare FastAPI are listed for
+scale. Every variant of ours is built by `ours_app` (bench/apps/ours.py), through the
+app factory: the access line off by its setting, a middleware left out by the factory's
+`middleware_left_out`; what each costs is the full stack minus the stack without it.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import AsyncExitStack, contextmanager
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
 from asgi_lifespan import LifespanManager
-from fastapi import APIRouter, FastAPI
-from starlette.applications import Starlette
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
 from app.core.logger import stop_logger
-from bench.settings import bench_settings
+from bench.apps import probe
+from bench.apps.ours import middleware_classes, ours_app
 
 ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
-
-PATH = "/bench"
-BODY: dict[str, Any] = {"message": "hello", "ok": True, "items": [1, 2, 3]}
 
 USER_AGENT = (
     b"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 "
@@ -39,8 +35,8 @@ SCOPE: dict[str, Any] = {
     "http_version": "1.1",
     "method": "GET",
     "scheme": "http",
-    "path": PATH,
-    "raw_path": PATH.encode(),
+    "path": probe.PATH,
+    "raw_path": probe.PATH.encode(),
     "query_string": b"",
     "root_path": "",
     "headers": [
@@ -69,7 +65,7 @@ async def _drain_log_queue() -> None:
 
 
 async def per_request_us(
-    app: ASGIApp, state: dict[str, Any], *, requests: int, repeats: int, path: str = PATH
+    app: ASGIApp, state: dict[str, Any], *, requests: int, repeats: int, path: str = probe.PATH
 ) -> float:
     """The best of `repeats` batches' mean CPU µs per request.
 
@@ -88,82 +84,35 @@ async def per_request_us(
     return min(batches)
 
 
-def _starlette_app() -> Starlette:
-    async def endpoint(request: Any) -> JSONResponse:
-        return JSONResponse(BODY)
-
-    return Starlette(routes=[Route(PATH, endpoint)])
-
-
-async def _endpoint() -> dict[str, Any]:
-    return BODY
-
-
-def _with_endpoint(app: FastAPI, *, first: bool = True) -> FastAPI:
-    """`app` with the trivial endpoint first in its route table, or last (FastAPI tries
-    routes in order)."""
-    app.add_api_route(PATH, _endpoint, methods=["GET"], include_in_schema=False)
-    if first:
-        app.router.routes.insert(0, app.router.routes.pop())
-    return app
-
-
-SERVICE_PREFIX = "/service"
-
-
-@contextmanager
-def _endpoint_in_api_router() -> Iterator[str]:
-    """For the block, `app/api.py`'s `api_router` includes a router with the endpoint,
-    after `/api/auth`, where a service adds its routes; its path. The app includes
-    `api_router` by reference, so the router stays while the apps built here serve, and
-    leaves afterwards (this process's later sections build the app as it is)."""
-    from app.api import api_router
-
-    service_router = APIRouter()
-    service_router.add_api_route(PATH, _endpoint, methods=["GET"], include_in_schema=False)
-    api_router.include_router(service_router, prefix=SERVICE_PREFIX)
-    included = api_router.routes[-1]
-    try:
-        yield f"/api{SERVICE_PREFIX}{PATH}"
-    finally:
-        api_router.routes.remove(included)
-
-
-def _without(app: Any, component: str) -> Any:
-    """`app` with one of the core's middleware classes left out of its stack."""
-    app.user_middleware = [
-        entry for entry in app.user_middleware if entry.cls.__name__ != component
-    ]
-    if component == "RequestIDMiddleware":  # the metrics then record the status themselves
-        for entry in app.user_middleware:
-            if entry.cls.__name__ == "MetricsMiddleware":
-                entry.kwargs["status_recorded_inside"] = False
-    return app
-
-
-async def _measure(
-    log_dir: Path, requests: int, repeats: int, api_router_path: str
-) -> dict[str, Any]:
-    from app.main import create_app
-
-    def ours_app(**overrides: Any) -> FastAPI:
-        return _with_endpoint(create_app(bench_settings(log_dir, **overrides)))
-
-    ours = ours_app()
-    components = [entry.cls.__name__ for entry in ours.user_middleware]
-    apps: list[tuple[str, Any, str]] = [
-        ("starlette", _starlette_app(), PATH),
-        ("bare", _with_endpoint(FastAPI()), PATH),
-        ("ours", ours, PATH),
-        ("ours_in_api_router", create_app(bench_settings(log_dir)), api_router_path),
+def _apps(log_dir: Path) -> list[tuple[str, Any, str]]:
+    """(name, app, path) of every app measured; ours' variants named after what they lack."""
+    ours = probe.first_in(ours_app(log_dir))
+    layers = middleware_classes(ours)
+    return [
+        ("starlette", probe.starlette_app(), probe.PATH),
+        ("bare", probe.bare_fastapi_app(), probe.PATH),
+        ("ours", ours, probe.PATH),
+        ("ours_in_api_router", ours_app(log_dir, api=probe.api_with_probe()), probe.API_PATH),
+        ("ours_behind_core_routes", probe.last_in(ours_app(log_dir)), probe.PATH),
+        # See component_us.
         (
-            "ours_behind_core_routes",
-            _with_endpoint(create_app(bench_settings(log_dir)), first=False),
-            PATH,
+            "ours_without_access_log",
+            probe.first_in(ours_app(log_dir, LOG_ACCESS=False)),
+            probe.PATH,
         ),
-        ("ours_without_access_log", ours_app(LOG_ACCESS=False), PATH),  # see component_us
-        *((f"ours_without_{name}", _without(ours_app(), name), PATH) for name in components),
+        *(
+            (
+                f"ours_without_{layer.__name__}",
+                probe.first_in(ours_app(log_dir, middleware_left_out={layer})),
+                probe.PATH,
+            )
+            for layer in layers
+        ),
     ]
+
+
+async def _measure(log_dir: Path, requests: int, repeats: int) -> dict[str, Any]:
+    apps = _apps(log_dir)
     batches: dict[str, list[float]] = {name: [] for name, _, _ in apps}
     async with AsyncExitStack() as stack:
         states = [
@@ -185,8 +134,9 @@ async def _measure(
     figures["core_routes_us"] = round(best["ours_behind_core_routes"] - best["ours"], 1)
     # What each piece costs: the full stack minus the stack without it.
     figures["component_us"] = {
-        name: round(best["ours"] - best[f"ours_without_{name}"], 1)
-        for name in ["access_log", *components]
+        name.removeprefix("ours_without_"): round(best["ours"] - best[name], 1)
+        for name in best
+        if name.startswith("ours_without_")
     }
     return figures
 
@@ -198,5 +148,4 @@ def measure(log_dir: Path, *, requests: int = 2000, repeats: int = 5) -> dict[st
         from uvloop import run
     except ImportError:
         from asyncio import run
-    with _endpoint_in_api_router() as api_router_path:
-        return run(_measure(log_dir, requests, repeats, api_router_path))
+    return run(_measure(log_dir, requests, repeats))

@@ -1,4 +1,4 @@
-"""The plain equivalents in bench/bare.py do the job ours does, on our database.
+"""The plain equivalents in bench/apps/bare.py do the job ours does, on our database.
 
 A ratio against a plain app is only honest if the plain app checks what ours checks:
 it must read the session ours opened, stop accepting a revoked one, rotate refresh
@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 import httpx
 from asgi_lifespan import LifespanManager
 
-from bench.bare import BareConfig, create_bare_app
+from bench.apps.bare import BareConfig, create_bare_app
 from tests.auth.conftest import PASSWORD, bearer, signed_in
 
 
