@@ -25,6 +25,10 @@ async def plain_client(config: BareConfig) -> AsyncIterator[httpx.AsyncClient]:
             yield client
 
 
+async def _login(plain: httpx.AsyncClient, email: str, password: str = PASSWORD) -> httpx.Response:
+    return await plain.post("/api/auth/login", json={"email": email, "password": password})
+
+
 async def test_plain_me_reads_the_session_ours_opened_until_ours_revokes_it(
     client: httpx.AsyncClient, plain_config: BareConfig
 ) -> None:
@@ -48,9 +52,7 @@ async def test_plain_refresh_rotates_and_refuses_a_used_token(
 ) -> None:
     await signed_in(client, "grace@example.com")
     async with plain_client(plain_config) as plain:
-        login = await plain.post(
-            "/api/auth/login", json={"email": "grace@example.com", "password": PASSWORD}
-        )
+        login = await _login(plain, "grace@example.com")
         assert login.status_code == 200, login.text
         first = login.json()["data"]["refresh_token"]
 
@@ -72,11 +74,7 @@ async def test_plain_login_refuses_a_wrong_password_and_an_unknown_account(
 ) -> None:
     await signed_in(client, "alan@example.com")
     async with plain_client(plain_config) as plain:
-        wrong = await plain.post(
-            "/api/auth/login", json={"email": "alan@example.com", "password": "not it at all"}
-        )
-        unknown = await plain.post(
-            "/api/auth/login", json={"email": "nobody@example.com", "password": PASSWORD}
-        )
+        wrong = await _login(plain, "alan@example.com", "not it at all")
+        unknown = await _login(plain, "nobody@example.com")
     assert wrong.status_code == 401
     assert unknown.status_code == 401
