@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Collection, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from datetime import timedelta
 from functools import partial
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.telemetry import TelemetryConfig
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -180,13 +180,20 @@ def _start_background_tasks(
 
 
 def create_app(
-    settings: Settings | None = None, *, settings_warnings_logged: bool = False
+    settings: Settings | None = None,
+    *,
+    settings_warnings_logged: bool = False,
+    api: APIRouter = api_router,
+    middleware_left_out: Collection[type] = (),
 ) -> FastAPI:
     """Build the service: settings check, middleware, handlers, routers; nothing started.
 
     uvicorn serves this factory (`app.main:create_app`, factory=True). A caller that has
     logged the settings' warnings already (`python -m app`, before its workers start)
     passes `settings_warnings_logged=True` so that they are logged once per start.
+    `api` is the router mounted at `/api` (`app/api.py`'s), and `middleware_left_out`
+    the middleware classes to leave out of the stack: `make bench` builds its variants
+    of the service (an extra router, a layer fewer) through these, not by editing either.
     """
     settings = settings or get_settings()
     verdict = audit(settings)
@@ -208,7 +215,7 @@ def create_app(
     add_offline_docs(app)
     app.state.settings = settings
     app.state.jwt_service = JWTService.from_settings(settings)
-    add_middlewares(app, settings)
+    add_middlewares(app, settings, leave_out=middleware_left_out)
     if app.state.rate_limiter is not None:
         register_rate_limits(app.state.rate_limiter, settings)
     register_exception_handlers(app)
@@ -217,7 +224,7 @@ def create_app(
     initiate_routers(
         app,
         health_router=health_router,
-        api_router=api_router,
+        api_router=api,
         index_static_paths=not settings.OTEL_ENABLED,
     )
     return app

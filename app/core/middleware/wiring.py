@@ -9,7 +9,10 @@ body size limit (so a 413 does too, and the rate limiter never reads an oversize
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
+
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from app.core.config import Settings, get_settings
 from app.core.http.docs import docs_page_paths
@@ -24,8 +27,17 @@ from app.core.middleware.security_headers import SecurityHeadersMiddleware
 from app.core.ratelimit import RateLimiter
 
 
-def add_middlewares(app: FastAPI, settings: Settings | None = None) -> None:
-    """Register the middleware so that requests meet them in the spec's order."""
+def add_middlewares(
+    app: FastAPI,
+    settings: Settings | None = None,
+    *,
+    leave_out: Collection[Callable[..., ASGIApp]] = (),
+) -> None:
+    """Register the middleware so that requests meet them in the spec's order.
+
+    `leave_out` names middleware classes to skip; the others keep their order (`make
+    bench` measures what each layer costs by its absence).
+    """
     settings = settings or get_settings()
     # Starlette wraps the last-added middleware outermost, so add them innermost first.
     # On app.state so that domains register their rules with it and the lifespan starts
@@ -45,8 +57,11 @@ def add_middlewares(app: FastAPI, settings: Settings | None = None) -> None:
         forwarded_header=settings.TRUSTED_PROXY_HEADER,
     )
     app.add_middleware(RequestIDMiddleware, access_log=settings.LOG_ACCESS)
-    # The request-ID middleware records the status both count (one observation).
-    app.add_middleware(MetricsMiddleware, status_recorded_inside=True)
+    # The request-ID middleware records the status both count (one observation); without
+    # it, the metrics middleware records it.
+    app.add_middleware(
+        MetricsMiddleware, status_recorded_inside=RequestIDMiddleware not in leave_out
+    )
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.CORS_ALLOW_ORIGINS,
@@ -55,3 +70,7 @@ def add_middlewares(app: FastAPI, settings: Settings | None = None) -> None:
         allow_headers=settings.CORS_ALLOW_HEADERS,
         expose_headers=["X-Request-ID"],
     )
+    if leave_out:
+        app.user_middleware[:] = [
+            middleware for middleware in app.user_middleware if middleware.cls not in leave_out
+        ]

@@ -9,7 +9,7 @@ thread of its own (`PasswordSecurity` asks for it when it is created), never at 
 Only zxcvbn's `frequency_lists.py` is run, as a module of its own, never its package:
 the package's `__init__` imports its matcher, which builds ranked dictionaries from all
 six lists. Importing the package and dropping its modules afterwards still left a
-worker 11 MiB larger when ready (137 MiB against 126 MiB, bench/startup.py): the
+worker 11 MiB larger when ready (137 MiB against 126 MiB, bench/measure/startup.py): the
 memory was freed too late, or too fragmented, to leave the process.
 """
 

@@ -1,4 +1,4 @@
-"""The plain equivalents in bench/bare.py do the job ours does, on our database.
+"""The plain equivalents in bench/apps/bare.py do the job ours does, on our database.
 
 A ratio against a plain app is only honest if the plain app checks what ours checks:
 it must read the session ours opened, stop accepting a revoked one, rotate refresh
@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 import httpx
 from asgi_lifespan import LifespanManager
 
-from bench.bare import BareConfig, create_bare_app
+from bench.apps.bare import BareConfig, create_bare_app
 from tests.auth.conftest import PASSWORD, bearer, signed_in
 
 
@@ -23,6 +23,10 @@ async def plain_client(config: BareConfig) -> AsyncIterator[httpx.AsyncClient]:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://plain") as client:
             yield client
+
+
+async def _login(plain: httpx.AsyncClient, email: str, password: str = PASSWORD) -> httpx.Response:
+    return await plain.post("/api/auth/login", json={"email": email, "password": password})
 
 
 async def test_plain_me_reads_the_session_ours_opened_until_ours_revokes_it(
@@ -48,9 +52,7 @@ async def test_plain_refresh_rotates_and_refuses_a_used_token(
 ) -> None:
     await signed_in(client, "grace@example.com")
     async with plain_client(plain_config) as plain:
-        login = await plain.post(
-            "/api/auth/login", json={"email": "grace@example.com", "password": PASSWORD}
-        )
+        login = await _login(plain, "grace@example.com")
         assert login.status_code == 200, login.text
         first = login.json()["data"]["refresh_token"]
 
@@ -72,11 +74,7 @@ async def test_plain_login_refuses_a_wrong_password_and_an_unknown_account(
 ) -> None:
     await signed_in(client, "alan@example.com")
     async with plain_client(plain_config) as plain:
-        wrong = await plain.post(
-            "/api/auth/login", json={"email": "alan@example.com", "password": "not it at all"}
-        )
-        unknown = await plain.post(
-            "/api/auth/login", json={"email": "nobody@example.com", "password": PASSWORD}
-        )
+        wrong = await _login(plain, "alan@example.com", "not it at all")
+        unknown = await _login(plain, "nobody@example.com")
     assert wrong.status_code == 401
     assert unknown.status_code == 401

@@ -1,8 +1,8 @@
 """Password hashing: Argon2id cost, and whether the event loop stays free while logins hash.
 
-Our service (`python -m app`, the benchmark's settings) serves `GET /health` alone, then
-while a stream of concurrent real logins (`POST /api/auth/login`, each an Argon2id
-verify in the hashing thread pool) runs beside it. If hashing blocked the event loop,
+Our service (`python -m app`, bench/apps/serve.py's `SERVICE`, the benchmark's settings)
+serves `GET /health` alone, then while a stream of concurrent real logins (`POST
+/api/auth/login`, each an Argon2id verify in the hashing thread pool) runs beside it. If hashing blocked the event loop,
 `/health` would wait for it: its p99 would be a hash time or more.
 """
 
@@ -16,10 +16,12 @@ from typing import Any
 import httpx
 
 from app.core.security import PasswordSecurity
-from bench import seed
-from bench.load import LoadResult, Request, run_load, start_load
-from bench.servers import bench_server, core_split
-from bench.settings import bench_env, bench_settings
+from bench.apps import serve
+from bench.apps.settings import bench_env, bench_settings
+from bench.load import seed
+from bench.load.cores import core_split
+from bench.load.generator import LoadResult, Request, run_load, start_load
+from bench.load.servers import serving
 
 ROUNDS = 2
 SECONDS = 2.0
@@ -77,8 +79,12 @@ def isolation(workdir: Path) -> dict[str, Any]:
     workdir.mkdir(parents=True, exist_ok=True)
     alone: list[LoadResult] = []
     under: list[tuple[LoadResult, LoadResult]] = []
-    with bench_server(
-        "ours", env=bench_env(workdir / "logs"), cores=server_cores, stderr_to=workdir / "ours.log"
+    with serving(
+        serve.SERVICE,
+        ready_path="/health",
+        env=bench_env(workdir / "logs"),
+        cores=server_cores,
+        stderr_to=workdir / "ours.log",
     ) as server:
         with httpx.Client(timeout=30.0) as client:  # the account, if this run has none yet
             client.post(
@@ -113,3 +119,8 @@ def isolation(workdir: Path) -> dict[str, Any]:
             "failures": sum(r.failures for r in health + logins),
         },
     }
+
+
+def measure(workdir: Path) -> dict[str, Any]:
+    """Hash and verify times, and `/health` alone and while logins hash."""
+    return {"times": hash_times_ms(workdir / "logs"), "isolation": isolation(workdir)}

@@ -1,9 +1,9 @@
 """Time to ready and memory of one worker: ours beside bare FastAPI, same uvicorn options.
 
-Both are started by `python -m bench.serve` (one uvicorn worker, the options `python -m
-app` uses): ours is `app.main:create_app` as each worker of `python -m app` builds it,
-on the benchmark's database already prepared; bare is bench/bare.py's app on the same
-database. Time to ready runs from the process's spawn until GET /health first answers
+Both are started as `serve.worker(...)` (bench/apps/serve.py: one uvicorn worker, the
+options `python -m app` uses): ours is `app.main:create_app` as each worker of `python -m
+app` builds it, on the benchmark's database already prepared; bare is bench/apps/bare.py's
+app on the same database. Time to ready runs from the process's spawn until GET /health first answers
 200 (imports, app, lifespan: the log listener, hashing threads, database, session cache),
 polled every 10 ms. RSS is the worker's resident memory (VmRSS) at that moment, after
 that first request. Both write and read bytecode in one cache, as a deployment has it;
@@ -14,36 +14,29 @@ is not counted, and the figures are medians.
 from __future__ import annotations
 
 import statistics
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from app.db.postgres.bootstrap import prepare_database
-from bench.servers import core_split, serving
-from bench.settings import bare_env, bench_env, bench_settings
+from bench.apps import serve
+from bench.apps.settings import bench_settings, server_envs
+from bench.load.cores import core_split
+from bench.load.proc import rss_mib
+from bench.load.servers import serving
 
 STARTS = 5
 POLL_SECONDS = 0.01
-SERVED_AS = {"ours": "ours", "bare": "bare"}  # bench/serve.py's names
 TARGETS = {"ready_s": 1.0, "rss_mib": 90.0}
 
 
-def rss_mib(pid: int) -> float:
-    """The process's resident set size in MiB (Linux /proc)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmRSS for process {pid}")
-
-
 def _start_once(
-    kind: str, env: dict[str, str], cores: set[int], workdir: Path
+    kind: serve.Kind, env: dict[str, str], cores: set[int], workdir: Path
 ) -> tuple[float, float]:
     """(seconds from spawn to the first 200 from /health, RSS MiB then)."""
     started = time.perf_counter()
     with serving(
-        [sys.executable, "-m", "bench.serve", SERVED_AS[kind]],
+        serve.worker(kind),
         ready_path="/health",
         env=env,
         cores=cores,
@@ -59,14 +52,12 @@ def measure(workdir: Path, starts: int = STARTS) -> dict[str, Any]:
     workdir.mkdir(parents=True, exist_ok=True)
     settings = bench_settings(workdir / "logs")
     prepare_database(settings)  # as `python -m app` does before its workers start
-    ours_env = bench_env(workdir / "logs")
-    ours_env.pop("PYTHONDONTWRITEBYTECODE", None)
-    ours_env["PYTHONPYCACHEPREFIX"] = str(workdir / "pycache")
-    envs = {"ours": ours_env, "bare": bare_env(ours_env, settings)}
+    envs = server_envs(workdir)
     server_cores, _ = core_split()
-    runs: dict[str, list[tuple[float, float]]] = {kind: [] for kind in envs}
+    kinds: tuple[serve.Kind, ...] = ("ours", "bare")
+    runs: dict[str, list[tuple[float, float]]] = {kind: [] for kind in kinds}
     for number in range(starts + 1):
-        order = list(envs) if number % 2 == 0 else list(reversed(envs))
+        order = kinds if number % 2 == 0 else kinds[::-1]
         for kind in order:
             run = _start_once(kind, envs[kind], server_cores, workdir)
             if number > 0:

@@ -1,27 +1,23 @@
-"""Server subprocesses for the load runs: start on a free port, pinned, wait until serving.
+"""Server subprocesses: start on a free port, pinned, wait until serving, stop.
 
-Ours is `python -m app` itself (it prepares the database and serves `app.main` with its
-own uvicorn options); the plain app is `python -m bench.serve bare` with the same
-options. Both find their port in PORT.
+What each command runs is bench/apps/serve.py's: `serving` only starts it with PORT in
+its environment and waits for a 200 from `ready_path`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 
-from bench.load import pin_to
+from bench.load.cores import pin_to
 
 
 def free_port() -> int:
@@ -85,32 +81,3 @@ def serving(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-
-
-def bench_server(
-    kind: str,
-    *,
-    env: dict[str, str],
-    cores: set[int],
-    stderr_to: Path,
-    ready_path: str = "/health",
-    poll_seconds: float = 0.1,
-) -> Any:
-    """`serving(...)` for `python -m app` (kind "ours") or `python -m bench.serve {kind}`."""
-    command = ["-m", "app"] if kind == "ours" else ["-m", "bench.serve", kind]
-    return serving(
-        [sys.executable, *command],
-        ready_path=ready_path,
-        env=env,
-        cores=cores,
-        stderr_to=stderr_to,
-        poll_seconds=poll_seconds,
-    )
-
-
-def core_split() -> tuple[set[int], set[int]]:
-    """(server cores, load-generator cores): first core for the server, the rest for load."""
-    cores = sorted(os.sched_getaffinity(0))
-    if len(cores) < 2:
-        return set(cores), set(cores)
-    return {cores[0]}, set(cores[1:])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bench.figures import pair
-from bench.load import LoadResult
+from bench.load.generator import LoadResult
+from bench.report.figures import pair
 
 
 def _run(requests: int, cpu_us: float | None) -> tuple[LoadResult, float | None]:

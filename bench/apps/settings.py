@@ -9,7 +9,10 @@ REDIS_URL is left out: the limiter keeps its counters in the process.
 
 The database is one of the benchmark's own, `<POSTGRES_DB>_bench` (as the tests use
 `<POSTGRES_DB>_test`); it is dropped at the start of every run and created and migrated
-again by the service itself (`python -m app`).
+again by the service itself (`python -m app`, or bench/apps/database.py).
+
+The plain equivalents read the same database, keys, token audience and Argon2
+parameters (`bare_config`), from their environment when served (`server_envs`).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from app.core.config import Settings
+from bench.apps.bare import BareConfig
 
 UNLIMITED = "1000000/minute"
 
@@ -88,15 +92,28 @@ def bench_settings(log_dir: Path, **overrides: Any) -> Settings:
     return Settings(_env_file=None, **values)
 
 
-def bare_env(env: dict[str, str], settings: Settings) -> dict[str, str]:
-    """`env` plus what the plain app reads: our database, keys, token audience, Argon2."""
-    dsn = settings.database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
-    return {
-        **env,
-        "BARE_DATABASE_URL": dsn,
-        "BARE_JWT_ISSUER": settings.project_identifier,
-        "BARE_JWT_AUDIENCE": settings.project_client_identifier,
-        "ARGON2_TIME_COST": str(settings.ARGON2_TIME_COST),
-        "ARGON2_MEMORY_COST_KIB": str(settings.ARGON2_MEMORY_COST_KIB),
-        "ARGON2_PARALLELISM": str(settings.ARGON2_PARALLELISM),
-    }
+def bare_config(settings: Settings) -> BareConfig:
+    """What the plain app needs of ours: the database, keys, token audience, Argon2."""
+    return BareConfig(
+        database_url=settings.database_url.replace("postgresql+asyncpg", "postgresql", 1),
+        access_key=settings.ACCESS_TOKEN_SIGNING_KEY.get_secret_value(),
+        refresh_key=settings.REFRESH_TOKEN_SIGNING_KEY.get_secret_value(),
+        issuer=settings.project_identifier,
+        audience=settings.project_client_identifier,
+        argon2_time_cost=settings.ARGON2_TIME_COST,
+        argon2_memory_cost_kib=settings.ARGON2_MEMORY_COST_KIB,
+        argon2_parallelism=settings.ARGON2_PARALLELISM,
+    )
+
+
+def server_envs(workdir: Path) -> dict[str, dict[str, str]]:
+    """The environments of fresh `ours` and `bare` server processes, logs under `workdir`.
+
+    Fresh servers compile nothing twice: they share one bytecode cache, as a deployment's
+    workers do.
+    """
+    ours = bench_env(workdir / "logs")
+    ours.pop("PYTHONDONTWRITEBYTECODE", None)
+    ours["PYTHONPYCACHEPREFIX"] = str(workdir / "pycache")
+    bare = bare_config(bench_settings(workdir / "logs"))
+    return {"ours": ours, "bare": {**ours, **bare.as_env()}}

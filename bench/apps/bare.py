@@ -87,6 +87,19 @@ class BareConfig:
             argon2_parallelism=int(env["ARGON2_PARALLELISM"]),
         )
 
+    def as_env(self) -> dict[str, str]:
+        """The variables `from_env` reads, for a server process of the plain app."""
+        return {
+            "BARE_DATABASE_URL": self.database_url,
+            "ACCESS_TOKEN_SIGNING_KEY": self.access_key,
+            "REFRESH_TOKEN_SIGNING_KEY": self.refresh_key,
+            "BARE_JWT_ISSUER": self.issuer,
+            "BARE_JWT_AUDIENCE": self.audience,
+            "ARGON2_TIME_COST": str(self.argon2_time_cost),
+            "ARGON2_MEMORY_COST_KIB": str(self.argon2_memory_cost_kib),
+            "ARGON2_PARALLELISM": str(self.argon2_parallelism),
+        }
+
 
 class Meta(BaseModel):
     timestamp: datetime

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from bench.load import LoadResult
+from bench.load.generator import LoadResult
 
 Run = tuple[LoadResult, float | None]  # one load run and the server CPU µs per request
 

@@ -16,7 +16,7 @@ from typing import Any
 from asgi_lifespan import LifespanManager
 
 from app.core.metrics.prometheus import prometheus
-from bench.settings import bench_settings
+from bench.apps.ours import ours_app
 
 SERIES = 2000
 SAMPLES = 15
@@ -42,10 +42,8 @@ def _fill(series: int) -> int:
 
 
 async def _get_metrics_ms(log_dir: Path) -> float:
-    from app.main import create_app
-
-    settings = bench_settings(log_dir)
-    app = create_app(settings)
+    app = ours_app(log_dir)
+    settings = app.state.settings
     assert settings.METRICS_AUTH_TOKEN is not None
     token = settings.METRICS_AUTH_TOKEN.get_secret_value().encode()
     scope: dict[str, Any] = {

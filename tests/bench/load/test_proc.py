@@ -1,10 +1,10 @@
-"""bench/startup.py reads a worker's resident memory from /proc."""
+"""bench/load/proc.py reads a worker's resident memory from /proc (the startup rows)."""
 
 from __future__ import annotations
 
 import os
 
-from bench.startup import rss_mib
+from bench.load.proc import rss_mib
 
 
 def test_rss_grows_by_what_the_process_touches() -> None:

@@ -1,4 +1,4 @@
-"""`python -m bench.pyload SPEC.json`: the asyncio load client (uvloop when installed).
+"""`python -m bench.load.pyload SPEC.json`: the asyncio load client (uvloop when installed).
 
 Keep-alive HTTP/1.1 on raw asyncio streams, one request in flight per connection like
 wrk. Unlike wrk it stops sending at the deadline and waits for every request it sent,
@@ -11,7 +11,7 @@ and the token in the answer replaces it; a refused token is dropped. The tokens 
 at the end are printed with the figures, for the next run to go on from.
 
 Prints one JSON line: requests, duration_us, failures, p50_us, p99_us (and
-refresh_tokens), the same figures as bench/load.py's wrk script.
+refresh_tokens), the same figures as bench/load/generator.py's wrk script.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from app.core.logger import (
     request_id_ctx,
     stop_logger,
 )
-from bench.settings import bench_settings
+from bench.apps.settings import bench_settings
 
 CALLS = 5000
 EXTRA = {"user_id": "7c1d2f4e", "attempt": 2, "path": "/api/auth/login", "ok": True}

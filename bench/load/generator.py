@@ -1,4 +1,4 @@
-"""Load generation: wrk for GETs when installed, else the asyncio client (bench/pyload.py).
+"""Load generation: wrk for GETs when installed, else the asyncio client (bench/load/pyload.py).
 
 Both report the same figures: requests/s, p50/p99 latency in µs and failures. The load
 generator runs pinned to its own core(s), away from the server under test.
@@ -15,7 +15,6 @@ served.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -23,6 +22,8 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from bench.load.cores import pin_to
 
 WRK_REPORT = """
 done = function(summary, latency, requests)
@@ -86,13 +87,6 @@ def wrk_path() -> str | None:
 
 def generator_name() -> str:
     return "wrk" if wrk_path() else "python-asyncio"
-
-
-def pin_to(cores: set[int]) -> None:
-    """Pin the calling process (and its future children) to `cores` where possible."""
-    available = os.sched_getaffinity(0)
-    if cores & available:
-        os.sched_setaffinity(0, cores & available)
 
 
 class Load:
@@ -172,7 +166,7 @@ def _start_pyload(
     }
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as file:
         json.dump(spec, file)
-    command = [sys.executable, "-m", "bench.pyload", file.name]
+    command = [sys.executable, "-m", "bench.load.pyload", file.name]
     return Load(command, cores, seconds, Path(file.name))
 
 

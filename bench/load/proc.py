@@ -1,4 +1,4 @@
-"""A server process's CPU time from /proc: utime + stime of all its threads.
+"""A server process's CPU time (utime + stime of all its threads) and memory, from /proc.
 
 Requests/s depends on how much of the core the server got while the machine is shared;
 CPU time per request does not, so both are reported.
@@ -57,3 +57,11 @@ def cpu_us_per_request(before: float | None, after: float | None, requests: int)
     if before is None or after is None or requests <= 0:
         return None
     return round((after - before) * 1e6 / requests, 1)
+
+
+def rss_mib(pid: int) -> float:
+    """The process's resident set size in MiB (VmRSS)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import httpx
 
-from bench import pyload
-from bench.bare import BareConfig, create_bare_app
+from bench.apps.bare import BareConfig, create_bare_app
+from bench.load import pyload
 from tests.auth.conftest import PASSWORD, signed_in
 from tests.live_server import serving
 

@@ -1,42 +1,40 @@
 """Our four endpoints against their plain equivalents, over real sockets.
 
-Ours is `python -m app` (production settings, bench/settings.py) on the benchmark's own
-PostgreSQL database; the plain app is bench/bare.py on the same database, served by the
-same uvicorn options. Each is one worker pinned to the first core; the load generator
-runs on the other(s).
+Ours is `python -m app` (production settings, bench/apps/settings.py) on the benchmark's
+own PostgreSQL database; the plain app is bench/apps/bare.py on the same database, served
+by the same uvicorn options (bench/apps/serve.py). Each is one worker pinned to the first
+core; the load generator runs on the other(s).
 
 Each round starts both servers afresh (on a VM, two processes of the same code differ by
 10-25% in CPU per request; with fresh servers each round, the medians are taken over
 several instances of each), then, endpoint by endpoint, warms both up and loads one
 after the other, in an order that alternates from endpoint to endpoint and round to
 round. Per load run: requests/s, p50/p99 latency and failures from the load generator,
-and the server process's CPU time (bench/cpu.py) from just before the run until the
-server is idle again after it, divided by the requests served (`LoadResult.served`).
+and the server process's CPU time (bench/load/proc.py) from just before the run until
+the server is idle again after it, divided by the requests served (`LoadResult.served`).
 """
 
 from __future__ import annotations
 
-import asyncio
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import asyncpg
-from sqlalchemy.engine import make_url
-
-from app.core.config import Settings
-from app.db.postgres.bootstrap import prepare_database
-from bench import figures, seed
-from bench.cpu import cpu_us_per_request, idle_cpu_seconds
-from bench.load import GET, LoadResult, Request, generator_name, run_load
-from bench.servers import bench_server, core_split
-from bench.settings import bare_env, bench_env, bench_settings
+from bench.apps import serve
+from bench.apps.database import fresh_database
+from bench.apps.settings import bench_settings, server_envs
+from bench.load import seed
+from bench.load.cores import core_split
+from bench.load.generator import GET, LoadResult, Request, generator_name, run_load
+from bench.load.proc import cpu_us_per_request, idle_cpu_seconds
+from bench.load.servers import serving
+from bench.report import figures
 
 ROUNDS = 3
 WARMUP_SECONDS = 1.0
 KINDS = ("ours", "plain")
-SERVED_AS = {"ours": "ours", "plain": "bare"}  # bench/servers.py's names
+COMMANDS = {"ours": serve.SERVICE, "plain": serve.worker("bare")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,22 +96,6 @@ ENDPOINTS = (
 )
 
 
-async def _drop_database(settings: Settings) -> None:
-    dsn = make_url(settings.database_server_url).set(drivername="postgresql")
-    connection = await asyncpg.connect(dsn.render_as_string(hide_password=False))
-    try:
-        quoted = '"' + settings.POSTGRES_DB.replace('"', '""') + '"'
-        await connection.execute(f"DROP DATABASE IF EXISTS {quoted}")
-    finally:
-        await connection.close()
-
-
-def fresh_database(settings: Settings) -> None:
-    """Drop the benchmark's database, then let the service create and migrate it."""
-    asyncio.run(_drop_database(settings))
-    prepare_database(settings)
-
-
 def _measured(
     url: str, pid: int, endpoint: Endpoint, request: Request, load_cores: set[int]
 ) -> figures.Run:
@@ -143,8 +125,9 @@ def _round(
     with ExitStack() as stack:
         servers = {
             kind: stack.enter_context(
-                bench_server(
-                    SERVED_AS[kind],
+                serving(
+                    COMMANDS[kind],
+                    ready_path="/health",
                     env=envs[kind],
                     cores=server_cores,
                     stderr_to=workdir / f"{kind}.log",
@@ -189,15 +172,12 @@ def selected(keys: list[str]) -> tuple[Endpoint, ...]:
 def compare(
     workdir: Path, *, rounds: int = ROUNDS, endpoints: tuple[Endpoint, ...] = ENDPOINTS
 ) -> dict[str, Any]:
-    """Run the rounds; per endpoint both sides' medians and the ratios (bench/figures.py)."""
+    """Run the rounds; per endpoint both sides' medians and the ratios (report/figures.py)."""
     workdir.mkdir(parents=True, exist_ok=True)
     settings = bench_settings(workdir / "logs")
     fresh_database(settings)
-    ours_env = bench_env(workdir / "logs")
-    # Fresh servers compile nothing twice: a bytecode cache shared by all of them.
-    ours_env.pop("PYTHONDONTWRITEBYTECODE", None)
-    ours_env["PYTHONPYCACHEPREFIX"] = str(workdir / "pycache")
-    envs = {"ours": ours_env, "plain": bare_env(ours_env, settings)}
+    by_app = server_envs(workdir)
+    envs = {"ours": by_app["ours"], "plain": by_app["bare"]}
     server_cores, load_cores = core_split()
     collected: dict[str, dict[str, list[figures.Run]]] = {
         endpoint.key: {kind: [] for kind in KINDS} for endpoint in endpoints

@@ -1,0 +1,2 @@
+"""One module a section of the table; each `measure(workdir)` returns that section's
+figures, as latest.json holds them."""
