@@ -74,7 +74,7 @@ def test_a_record_is_one_json_line_with_exactly_the_spec_fields(log_dir: Path) -
     assert set(record) == SPEC_FIELDS | {"extra"}
     assert record["level"] == "INFO"
     assert record["logger"] == "app.tests.fields"
-    assert record["module"] == "test_logger"
+    assert record["module"] == "test_pipeline"
     assert record["function"] == "test_a_record_is_one_json_line_with_exactly_the_spec_fields"
     assert record["line"] == line
     assert record["extra"] == {"attempt": 2, "to": "a@example.com"}
@@ -366,7 +366,7 @@ SLOT_PROBE = "import sys; from pathlib import Path; from app.core.logger.slots i
 
 def test_worker_slots_are_distinct_while_held_and_reused_after_exit(tmp_path: Path) -> None:
     """Log files are named by slot, not PID: a restarted worker writes the same files."""
-    repo = Path(__file__).resolve().parents[2]
+    repo = Path(__file__).resolve().parents[3]
 
     def slot_of_a_new_process() -> int:
         result = subprocess.run(
