@@ -8,22 +8,11 @@ differently from what it holds (CVE-2021-42574, "Trojan Source", for logs).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
-from app.core.config import Settings
-from app.core.logger import configure_logging, get_logger, log_fields, stop_logger
+from app.core.logger import get_logger, log_fields, stop_logger
 
 BIDI_CONTROLS = [chr(code) for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))]
-
-
-@pytest.fixture
-def log_dir(make_settings: Callable[..., Settings], tmp_path: Path) -> Path:
-    directory = tmp_path / "logs"
-    configure_logging(make_settings(LOG_DIR=directory))
-    return directory
 
 
 def test_bidi_controls_are_escaped_but_kept_in_json_lines(log_dir: Path) -> None:

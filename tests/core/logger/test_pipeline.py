@@ -1,160 +1,29 @@
-"""The logging pipeline: JSON fields, destinations, rotation, flushing, context, safety."""
+"""The pipeline: configuring, flushing and stopping it, library loggers, `log_fields`, failures."""
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import json
 import logging
-import os
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from collections.abc import Callable
 from pathlib import Path
-from types import MappingProxyType
-from typing import Any
 
-import httpx
 import pytest
-from fastapi import APIRouter
 
 from app.core.config import Settings
 from app.core.logger import (
-    MAX_BYTES,
     ContextQueueHandler,
     configure_logging,
     get_logger,
     log_fields,
-    redact,
     request_id_ctx,
     stop_logger,
     user_id_ctx,
 )
 from app.core.logger.pipeline import _pipeline
-from app.core.logger.redaction import MAX_SCRUB_CHARS
-from app.core.logger.slots import worker_slot
-
-SPEC_FIELDS = {"timestamp", "message", "level", "logger", "module", "function", "line"}
-
-
-@pytest.fixture(autouse=True)
-def _release_logging() -> Iterator[None]:
-    yield
-    stop_logger()
-
-
-@pytest.fixture
-def log_dir(make_settings: Callable[..., Settings], tmp_path: Path) -> Path:
-    directory = tmp_path / "logs"
-    configure_logging(make_settings(LOG_DIR=directory))
-    return directory
-
-
-def records(path: Path) -> list[dict[str, Any]]:
-    """Every JSON line of `path`, after flushing the pipeline."""
-    stop_logger()
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-
-
-def marked(path: Path, marker: str) -> list[dict[str, Any]]:
-    return [record for record in records(path) if record["message"] == marker]
-
-
-def test_a_record_is_one_json_line_with_exactly_the_spec_fields(log_dir: Path) -> None:
-    logger = get_logger("app.tests.fields")
-    line = inspect.currentframe().f_lineno + 1  # type: ignore[union-attr]
-    logger.info("fields_event", extra={"attempt": 2, "to": "a@example.com"})
-
-    (record,) = marked(log_dir / "app.json", "fields_event")
-    assert set(record) == SPEC_FIELDS | {"extra"}
-    assert record["level"] == "INFO"
-    assert record["logger"] == "app.tests.fields"
-    assert record["module"] == "test_pipeline"
-    assert record["function"] == "test_a_record_is_one_json_line_with_exactly_the_spec_fields"
-    assert record["line"] == line
-    assert record["extra"] == {"attempt": 2, "to": "a@example.com"}
-    stamp = datetime.fromisoformat(record["timestamp"])
-    assert stamp.utcoffset() == UTC.utcoffset(None)
-    assert abs((datetime.now(UTC) - stamp).total_seconds()) < 60
-
-
-def test_request_and_user_ids_are_snapshotted_when_the_call_is_made(log_dir: Path) -> None:
-    logger = get_logger("app.tests.context")
-    logger.info("without_context")
-    request_token = request_id_ctx.set("req-123")
-    user_token = user_id_ctx.set("user-456")
-    logger.info("with_context")
-    request_id_ctx.reset(request_token)  # before the listener thread formats the record
-    user_id_ctx.reset(user_token)
-
-    (plain,) = marked(log_dir / "app.json", "without_context")
-    (scoped,) = marked(log_dir / "app.json", "with_context")
-    assert set(plain) == SPEC_FIELDS
-    assert (scoped["request_id"], scoped["user_id"]) == ("req-123", "user-456")
-
-
-async def test_concurrent_tasks_keep_their_own_request_id(log_dir: Path) -> None:
-    logger = get_logger("app.tests.tasks")
-
-    async def handle(request_id: str) -> None:
-        request_id_ctx.set(request_id)
-        for step in range(5):
-            logger.info("task_step", extra={"expected": request_id, "step": step})
-            await asyncio.sleep(0)
-
-    await asyncio.gather(*(handle(f"req-{n}") for n in range(50)))
-
-    lines = marked(log_dir / "app.json", "task_step")
-    assert len(lines) == 250
-    assert all(line["request_id"] == line["extra"]["expected"] for line in lines)
-
-
-def test_levels_go_to_their_files(log_dir: Path) -> None:
-    logger = get_logger("app.tests.levels")
-    for level in ("debug", "info", "warning", "error", "critical"):
-        getattr(logger, level)(f"level_{level}")
-
-    def levels(name: str) -> list[str]:
-        return [r["level"] for r in records(log_dir / name) if r["logger"] == "app.tests.levels"]
-
-    assert levels("app.json") == ["INFO", "WARNING", "ERROR", "CRITICAL"]
-    assert levels("error.json") == ["ERROR", "CRITICAL"]
-
-
-def test_exception_carries_the_traceback(log_dir: Path) -> None:
-    logger = get_logger("app.tests.exception")
-    try:
-        raise ValueError("broken on purpose")
-    except ValueError:
-        logger.exception("exception_event")
-
-    (record,) = marked(log_dir / "error.json", "exception_event")
-    assert record["exception"].startswith("Traceback (most recent call last):")
-    assert "ValueError: broken on purpose" in record["exception"]
-
-
-def test_files_rotate_at_the_size_limit_keeping_five_backups(log_dir: Path) -> None:
-    logger = get_logger("app.tests.rotation")
-    # A quarter of a file per record, in fields short enough that redaction keeps them whole.
-    piece = "x" * (MAX_SCRUB_CHARS // 2)
-    chunk = {f"c{i}": piece for i in range(MAX_BYTES // 4 // len(piece))}
-    count = 21  # 3 records fill a file (a 4th would pass the limit): 7 files' worth
-    for n in range(count):
-        logger.info("rotation_event", extra={"n": n, **chunk})
-    stop_logger()
-
-    files = sorted(log_dir.glob("app.json*"))
-    assert [f.name for f in files] == ["app.json", *(f"app.json.{n}" for n in range(1, 6))]
-    assert all(f.stat().st_size <= MAX_BYTES for f in files)
-    kept = [r["extra"]["n"] for f in files for r in records(f) if r["message"] == "rotation_event"]
-    # Each file holds 3 chunks (4 would pass the limit); the newest 18 records are kept.
-    assert sorted(kept) == list(range(count - 18, count))
-    assert (log_dir / "app.json.1").stat().st_size > MAX_BYTES * 3 // 4
+from tests.core.logger.log_lines import marked, records
 
 
 def test_stop_flushes_every_record_logged_under_concurrent_load(log_dir: Path) -> None:
@@ -245,95 +114,6 @@ def test_uvicorn_access_log_stays_off_when_uvicorn_turned_it_off(log_dir: Path) 
         access.propagate = True
 
 
-def test_secrets_never_reach_the_files(log_dir: Path) -> None:
-    secrets = ["hunter2", "tok-abc", "s3cr3t", "Bearer-value-123", "sid-999", "key-777", "raw-888"]
-    get_logger("app.tests.redaction").warning(
-        "login_attempt token=tok-abc",
-        extra={
-            "password": "hunter2",
-            "email": "a@example.com",
-            "nested": {"refresh_token": "tok-abc", "items": [{"client_secret": "s3cr3t"}]},
-            "headers": {"Authorization": "Bearer Bearer-value-123", "Cookie": "sid=sid-999"},
-            "raw_headers": [(b"authorization", b"Bearer raw-888"), (b"accept", b"*/*")],
-            "note": "sent with Authorization: Bearer Bearer-value-123",
-            "API-Key": "key-777",
-        },
-    )
-    text = (log_dir / "app.json").read_text() if records(log_dir / "app.json") else ""
-    for secret in secrets:
-        assert secret not in text
-    (record,) = marked(log_dir / "app.json", "login_attempt token=[REDACTED]")
-    extra = record["extra"]
-    assert extra["password"] == "[REDACTED]"
-    assert extra["email"] == "a@example.com"
-    assert extra["nested"]["refresh_token"] == "[REDACTED]"
-    assert extra["nested"]["items"] == [{"client_secret": "[REDACTED]"}]
-    assert extra["headers"] == {"Authorization": "[REDACTED]", "Cookie": "[REDACTED]"}
-    assert extra["raw_headers"][1] == ["accept", "*/*"]
-
-
-def test_redact_covers_every_shape_of_structured_data() -> None:
-    cyclic: dict[str, Any] = {"name": "loop"}
-    cyclic["self"] = cyclic
-    long_note = "x" * 200 + " password=hunter2"
-    value = {
-        "token": "t-1",
-        b"cookie": "sid=1",
-        7: "seven",
-        "short": "api_key=k-1",
-        "long": long_note,
-        "plain": [1, 2.5, True, None],
-        "mapping": MappingProxyType({"secret": "s-1", "ok": "fine"}),
-        "cyclic": cyclic,
-    }
-    redacted = redact(value)
-    assert redacted["token"] == redacted[b"cookie"] == "[REDACTED]"
-    assert redacted[7] == "seven"
-    assert redacted["short"] == "api_key=[REDACTED]"
-    assert redacted["long"] == "x" * 200 + " password=[REDACTED]"
-    assert redacted["plain"] == [1, 2.5, True, None]
-    assert redacted["mapping"] == {"secret": "[REDACTED]", "ok": "fine"}
-    depth = redacted["cyclic"]
-    for _ in range(10):
-        depth = depth["self"]
-    assert depth == "[TRUNCATED]"
-    assert value["token"] == "t-1"  # a copy: the caller's data is left alone
-
-
-def test_crlf_cannot_forge_a_line_in_the_files(log_dir: Path) -> None:
-    forged = 'real\r\n{"message": "forged", "level": "CRITICAL"}\u2028next'
-    get_logger("app.tests.crlf").error(forged, extra={"k\nk": "v\r\nv"})
-
-    for name in ("app.json", "error.json"):
-        text = (log_dir / name).read_text() if records(log_dir / name) else ""
-        assert text.count("\n") == len(text.splitlines()) == len(records(log_dir / name))
-        assert [
-            r["message"] for r in records(log_dir / name) if r["logger"] == "app.tests.crlf"
-        ] == [forged]
-
-
-def test_crlf_cannot_forge_a_line_on_the_plain_console(
-    make_settings: Callable[..., Settings], tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    configure_logging(make_settings(LOG_DIR=tmp_path / "logs", LOG_JSON_CONSOLE=False))
-    logger = get_logger("app.tests.console")
-    logger.warning("first\r\nFAKE 2020-01-01 CRITICAL forged\x1b[31m", extra={"k": "a\nb"})
-    try:
-        raise RuntimeError("boom\nFAKE 2020-01-01 CRITICAL forged")
-    except RuntimeError:
-        logger.exception("second")
-    stop_logger()
-
-    lines = [line for line in capsys.readouterr().err.splitlines() if line]
-    ours = [line for line in lines if "app.tests.console" in line]
-    assert len(ours) == 2
-    assert "first\\r\\nFAKE" in ours[0]
-    assert "\x1b" not in ours[0]
-    continuation = lines[lines.index(ours[1]) + 1 :]
-    assert continuation
-    assert all(line.startswith("    | ") for line in continuation)
-
-
 def test_production_console_is_json(
     make_settings: Callable[..., Settings], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -345,87 +125,6 @@ def test_production_console_is_json(
 
     lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line]
     assert ("app.tests.prodconsole", "DEBUG") in {(r["logger"], r["level"]) for r in lines}
-
-
-def test_several_workers_write_one_file_set_each(
-    make_settings: Callable[..., Settings], tmp_path: Path
-) -> None:
-    directory = tmp_path / "logs"
-    configure_logging(make_settings(LOG_DIR=directory, WORKERS=2))
-    get_logger("app.tests.workers").error("worker_event")
-    stop_logger()
-
-    slot = worker_slot(directory)
-    assert len(marked(directory / f"app.{slot}.json", "worker_event")) == 1
-    assert len(marked(directory / f"error.{slot}.json", "worker_event")) == 1
-    assert not (directory / "app.json").exists()
-
-
-SLOT_PROBE = "import sys; from pathlib import Path; from app.core.logger.slots import worker_slot; print(worker_slot(Path(sys.argv[1])))"
-
-
-def test_worker_slots_are_distinct_while_held_and_reused_after_exit(tmp_path: Path) -> None:
-    """Log files are named by slot, not PID: a restarted worker writes the same files."""
-    repo = Path(__file__).resolve().parents[3]
-
-    def slot_of_a_new_process() -> int:
-        result = subprocess.run(
-            [sys.executable, "-c", SLOT_PROBE, str(tmp_path)],
-            env={**os.environ, "PYTHONPATH": str(repo)},
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=True,
-        )
-        return int(result.stdout)
-
-    ours = worker_slot(tmp_path)
-    assert worker_slot(tmp_path) == ours  # claimed once per process
-    first = slot_of_a_new_process()
-    assert first != ours
-    assert slot_of_a_new_process() == first  # the exited process's slot is free again
-
-
-async def test_every_line_of_a_request_carries_its_response_request_id(
-    make_client: Callable[..., Any], tmp_path: Path
-) -> None:
-    router = APIRouter()
-    logger = get_logger("app.tests.http")
-
-    @router.get("/logged/{item_id}")
-    async def logged(item_id: int) -> dict[str, int]:
-        logger.info("handler_start", extra={"item_id": item_id})
-        await asyncio.sleep(0)
-        logger.warning("handler_end", extra={"item_id": item_id})
-        return {"item_id": item_id}
-
-    async with make_client() as client:
-        client.app.include_router(router, prefix="/api/logtest")
-        responses: list[httpx.Response] = await asyncio.gather(
-            *(client.get(f"/api/logtest/logged/{n}") for n in range(20))
-        )
-    lines = [r for r in records(tmp_path / "logs" / "app.json") if r["logger"] == "app.tests.http"]
-    assert len(lines) == 40
-    by_item = {
-        response.json()["item_id"]: response.headers["x-request-id"] for response in responses
-    }
-    assert all(line["request_id"] == by_item[line["extra"]["item_id"]] for line in lines)
-
-
-@pytest.fixture
-def only_the_pipeline(log_dir: Path) -> Iterator[Path]:
-    """Root keeps our queue handler alone (pytest's capture handlers set aside), as in a
-    served app: `log_fields` then leaves building the record to the listener. Request it
-    with `getfixturevalue` inside the test: pytest adds its handlers after fixtures."""
-    root = logging.getLogger()
-    others = [handler for handler in root.handlers if not isinstance(handler, ContextQueueHandler)]
-    for handler in others:
-        root.removeHandler(handler)
-    try:
-        yield log_dir
-    finally:
-        for handler in others:
-            root.addHandler(handler)
 
 
 @pytest.mark.parametrize(
