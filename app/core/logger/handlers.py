@@ -54,11 +54,13 @@ class LogFileHandler(LineHandler, RotatingFileHandler):
         """Append one formatted line, rolling the file over first if it would overflow."""
         line += "\n"
         size = len(line) if line.isascii() else len(line.encode("utf-8"))
-        stream = self.stream or self._open()
+        stream = self.stream
+        if not stream:
+            # Kept on the handler before any rollover, which closes the stream it holds.
+            stream = self.stream = self._open()
         if self._size and self._size + size > self.maxBytes:
             self.doRollover()
-            stream = self._open()
-        self.stream = stream
+            stream = self.stream = self._open()
         stream.write(line)
         self._size += size
 
