@@ -1,7 +1,10 @@
-"""Our CORSMiddleware answers exactly as Starlette's does, for every kind of request."""
+"""Our CORSMiddleware answers exactly as Starlette's does, for every kind of request; the
+service's exposes the request ID."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import httpx
@@ -14,6 +17,8 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from app.core.middleware.cors import CORSMiddleware
+
+ClientFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 
 OPTIONS: list[dict[str, Any]] = [
     {"allow_origins": ["https://app.example"], "allow_credentials": True},
@@ -83,3 +88,10 @@ async def test_a_request_without_origin_is_told_the_response_varies_by_origin() 
     assert ("vary", "Origin") in headers
     _, headers, _ = await _answer(app, "GET", "/varies", {})
     assert [value for name, value in headers if name == "vary"] == ["Accept-Encoding, Origin"]
+
+
+async def test_cors_exposes_the_request_id(make_client: ClientFactory) -> None:
+    async with make_client(CORS_ALLOW_ORIGINS=["https://app.example"]) as http:
+        response = await http.get("/health", headers={"Origin": "https://app.example"})
+    assert response.headers["access-control-allow-origin"] == "https://app.example"
+    assert "x-request-id" in response.headers["access-control-expose-headers"].lower()
