@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
-from typing import Any
 
 import httpx
 import pytest
@@ -179,82 +178,3 @@ async def test_unhandled_exception_is_a_generic_500(client: httpx.AsyncClient) -
     assert record.exc_info is not None
     assert isinstance(record.exc_info[1], RuntimeError)
     assert request_id == response.headers["x-request-id"]
-
-
-async def test_declared_body_over_the_limit_is_413(client: httpx.AsyncClient) -> None:
-    response = await client.post("/probe/echo-size", content=b"x" * 5000)
-    body = assert_problem(response, 413)
-    assert "4096" in body["detail"]
-
-
-async def test_chunked_body_over_the_limit_is_413_without_reading_it_all(
-    client: httpx.AsyncClient,
-) -> None:
-    pulled = 0
-
-    async def chunks() -> AsyncIterator[bytes]:
-        nonlocal pulled
-        for _ in range(64):
-            pulled += 1
-            yield b"x" * 1024
-
-    response = await client.post("/probe/echo-size", content=chunks())
-    assert "content-length" not in response.request.headers
-    assert_problem(response, 413)
-    assert pulled == 5  # the fifth KiB crossed 4096 bytes; nothing after it was read
-
-
-async def test_chunked_body_within_the_limit_passes(client: httpx.AsyncClient) -> None:
-    async def chunks() -> AsyncIterator[bytes]:
-        for _ in range(4):
-            yield b"x" * 1024
-
-    response = await client.post("/probe/echo-size", content=chunks())
-    assert response.status_code == 200
-    assert response.json()["data"] == {"size": 4096}
-
-
-@pytest.mark.parametrize(("http_version", "status"), [("2", 413), ("1.1", 200)])
-async def test_a_body_without_length_is_counted_unless_http1_rules_it_out(
-    client: httpx.AsyncClient,
-    app_of: Callable[[httpx.AsyncClient], FastAPI],
-    http_version: str,
-    status: int,
-) -> None:
-    """HTTP/2 may send a body with neither Content-Length nor chunked framing; HTTP/1.1
-    cannot (the server then hands the app no body, so there is nothing to count)."""
-    chunks = [b"x" * 1024] * 5
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        if chunks and http_version == "2":
-            return {"type": "http.request", "body": chunks.pop(), "more_body": bool(chunks)}
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": http_version,
-        "method": "POST",
-        "scheme": "http",
-        "path": "/probe/echo-size",
-        "raw_path": b"/probe/echo-size",
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"testserver")],
-        "client": ("127.0.0.1", 5000),
-        "server": ("testserver", 80),
-        "state": {},
-    }
-    await app_of(client)(scope, receive, send)
-    assert sent[0]["status"] == status
-
-
-async def test_oversized_json_body_is_413_before_validation(client: httpx.AsyncClient) -> None:
-    response = await client.post(
-        "/probe/login", json={"email": "a@example.com", "password": "p" * 5000}
-    )
-    assert_problem(response, 413)
