@@ -10,13 +10,6 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from app.core.exceptions import (
-    AppHTTPException,
-    AuthenticationError,
-    NotFoundError,
-    PayloadTooLargeError,
-    RateLimitedError,
-)
 from tests.core.probe_routes import add_probe_routes, assert_problem, capture_logs
 
 ClientFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
@@ -30,21 +23,6 @@ async def client(
     async with make_client(CORS_ALLOW_ORIGINS=[ORIGIN], MAX_REQUEST_BODY_BYTES=4096) as http:
         add_probe_routes(app_of(http))
         yield http
-
-
-def test_app_http_exception_keeps_its_api() -> None:
-    exc = AppHTTPException(409, "taken", errors=[{"field": "email"}], meta_extensions={"a": 1})
-    assert (exc.status_code, exc.detail, exc.title) == (409, "taken", "Application Error")
-    assert exc.errors == [{"field": "email"}]
-    assert exc.meta_extensions == {"a": 1}
-    assert NotFoundError().status_code == 404
-    assert NotFoundError().detail == "Not Found"
-    assert AuthenticationError(headers={"X-Extra": "1"}).headers == {
-        "WWW-Authenticate": "Bearer",
-        "X-Extra": "1",
-    }
-    assert RateLimitedError(headers={"Retry-After": "3"}).headers == {"Retry-After": "3"}
-    assert PayloadTooLargeError().status_code == 413
 
 
 async def test_unknown_route_is_404_problem(client: httpx.AsyncClient) -> None:

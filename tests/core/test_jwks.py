@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
 
 from tests.core.pem_keys import private_pem, public_pem
 
@@ -103,3 +105,56 @@ async def test_jwks_is_404_problem_for_hmac(client: httpx.AsyncClient) -> None:
     body = response.json()
     assert body["status"] == 404
     assert body["instance"] == "/.well-known/jwks.json"
+
+
+# RFC 7518 6.2.2, 6.3.2 and RFC 8037 2: the members that hold private key material.
+PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
+ASYMMETRIC = ["RS256", "ES256", "EdDSA"]
+
+
+def _with_previous(algorithm: str) -> dict[str, Any]:
+    return asymmetric(algorithm, ACCESS_TOKEN_PREVIOUS_KEYS=public_pem(private_pem(algorithm, 2)))
+
+
+def _public_jwk(pem: str, algorithm: str) -> dict[str, Any]:
+    """The public JWK of a public PEM key, as an independent tool writes it."""
+    key: Any = serialization.load_pem_public_key(pem.encode())
+    jwk: dict[str, Any] = json.loads(jwt.get_algorithm_by_name(algorithm).to_jwk(key))
+    return jwk
+
+
+def _material(jwk: dict[str, Any]) -> tuple[Any, ...]:
+    """The members that identify a public key: modulus and exponent, or its curve points."""
+    return tuple(jwk.get(member) for member in ("n", "e", "crv", "x", "y"))
+
+
+@pytest.mark.parametrize("algorithm", ASYMMETRIC)
+async def test_the_document_holds_the_current_and_previous_access_keys_and_no_other(
+    make_client: ClientFactory, algorithm: str
+) -> None:
+    settings = _with_previous(algorithm)
+    async with make_client(**settings) as client:
+        response = await client.get("/.well-known/jwks.json")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    published = {_material(key) for key in response.json()["keys"]}
+
+    current = _public_jwk(public_pem(settings["ACCESS_TOKEN_SIGNING_KEY"]), algorithm)
+    previous = _public_jwk(settings["ACCESS_TOKEN_PREVIOUS_KEYS"], algorithm)
+    refresh = _public_jwk(public_pem(settings["REFRESH_TOKEN_SIGNING_KEY"]), algorithm)
+    assert published == {_material(current), _material(previous)}
+    assert _material(refresh) not in published
+
+
+@pytest.mark.parametrize("algorithm", ASYMMETRIC)
+async def test_no_key_carries_private_material(make_client: ClientFactory, algorithm: str) -> None:
+    async with make_client(**_with_previous(algorithm)) as client:
+        document = (await client.get("/.well-known/jwks.json")).json()
+    assert set(document) == {"keys"}
+    for key in document["keys"]:
+        assert not PRIVATE_MEMBERS & set(key), key
+        assert key["kid"]
+        assert key["alg"] == algorithm
+        loaded = jwt.PyJWK(key).key
+        assert not hasattr(loaded, "private_bytes")  # a public key object, nothing to sign with
+    assert len({key["kid"] for key in document["keys"]}) == len(document["keys"])
