@@ -7,6 +7,7 @@ in the scope, as the metrics middleware does.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -15,7 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.core.errors import UNHANDLED_EXCEPTION_STATE_KEY, RateLimitedError
 from app.core.middleware.error_boundary import ErrorBoundaryMiddleware
-from tests.core.probe_routes import capture_logs
+from tests.core.probe_routes import ContextCapture, capture_logs
 
 
 class Failing:
@@ -31,25 +32,40 @@ class Failing:
         raise self.error
 
 
-def _outer_keeping_state(app: ASGIApp, kept: list[dict[str, Any]]) -> ASGIApp:
-    async def outer(scope: Scope, receive: Receive, send: Send) -> None:
-        await app(scope, receive, send)
-        kept.append(scope.get("state", {}))
-
-    return outer
-
-
 def _client(app: ASGIApp) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
 
 
+@dataclass
+class Answer:
+    """What a request met: the response, the state left for the outer layers, the logs."""
+
+    response: httpx.Response
+    state: dict[str, Any]
+    logs: ContextCapture
+
+
+async def _request_failing_with(error: Exception, method: str, path: str) -> Answer:
+    """One request through the boundary around an app raising `error`, under an outer
+    layer that keeps the scope's state once the boundary is done."""
+    kept: list[dict[str, Any]] = []
+    boundary = ErrorBoundaryMiddleware(Failing(error))
+
+    async def outer(scope: Scope, receive: Receive, send: Send) -> None:
+        await boundary(scope, receive, send)
+        kept.append(scope.get("state", {}))
+
+    with capture_logs("app.core.exceptions") as logs:
+        async with _client(outer) as client:
+            response = await client.request(method, path)
+    [state] = kept
+    return Answer(response, state, logs)
+
+
 async def test_an_unhandled_exception_becomes_a_logged_500_left_for_the_outer_layers() -> None:
     error = RuntimeError("internals: password hunter2")
-    kept: list[dict[str, Any]] = []
-    app = _outer_keeping_state(ErrorBoundaryMiddleware(Failing(error)), kept)
-    with capture_logs("app.core.exceptions") as logs:
-        async with _client(app) as client:
-            response = await client.get("/somewhere")
+    answer = await _request_failing_with(error, "GET", "/somewhere")
+    response = answer.response
 
     assert response.status_code == 500
     assert response.headers["content-type"] == "application/problem+json"
@@ -60,8 +76,8 @@ async def test_an_unhandled_exception_becomes_a_logged_500_left_for_the_outer_la
         "/somewhere",
     )
     assert "hunter2" not in response.text
-    assert kept == [{UNHANDLED_EXCEPTION_STATE_KEY: error}]
-    [(record, _)] = logs.named("unhandled_exception")
+    assert answer.state == {UNHANDLED_EXCEPTION_STATE_KEY: error}
+    [(record, _)] = answer.logs.named("unhandled_exception")
     assert record.levelno == logging.ERROR
     assert record.exc_info is not None
     assert record.exc_info[1] is error
@@ -69,18 +85,14 @@ async def test_an_unhandled_exception_becomes_a_logged_500_left_for_the_outer_la
 
 async def test_an_http_error_raised_below_keeps_its_status_and_headers() -> None:
     """A middleware below (the rate limiter) raising an HTTP error is no unhandled one."""
-    kept: list[dict[str, Any]] = []
     error = RateLimitedError(detail="slow down", headers={"Retry-After": "7"})
-    app = _outer_keeping_state(ErrorBoundaryMiddleware(Failing(error)), kept)
-    with capture_logs("app.core.exceptions") as logs:
-        async with _client(app) as client:
-            response = await client.post("/orders")
+    answer = await _request_failing_with(error, "POST", "/orders")
 
-    assert response.status_code == 429
-    assert response.headers["retry-after"] == "7"
-    assert response.json()["detail"] == "slow down"
-    assert kept == [{}]
-    assert logs.records == []
+    assert answer.response.status_code == 429
+    assert answer.response.headers["retry-after"] == "7"
+    assert answer.response.json()["detail"] == "slow down"
+    assert answer.state == {}
+    assert answer.logs.records == []
 
 
 async def test_an_exception_after_the_response_started_is_raised_for_the_server() -> None:
