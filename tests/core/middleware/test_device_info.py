@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from starlette.types import Message, Receive, Scope, Send
 
+from app.core.middleware.device_info import DeviceInfoMiddleware
 from tests.core.probe_routes import add_probe_routes
 
 ClientFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
@@ -40,3 +43,30 @@ async def test_forwarded_for_is_believed_only_from_trusted_proxies(
             async with httpx.AsyncClient(transport=transport, base_url="http://t") as direct:
                 response = await direct.get("/probe/context", headers=forged)
             assert response.json()["data"]["device"]["ip_address"] == expected
+
+
+async def test_websocket_scopes_get_device_info_and_lifespan_scopes_pass_through() -> None:
+    seen: list[dict[str, Any]] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        seen.append(scope)
+
+    async def receive() -> Message:
+        return {"type": "lifespan.startup"}
+
+    async def send(message: Message) -> None:
+        raise AssertionError("the middleware sends nothing itself")
+
+    middleware = DeviceInfoMiddleware(app, trusted_proxies=["10.0.0.0/8"])
+    firefox = b"Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0"
+    websocket = {
+        "type": "websocket",
+        "headers": [(b"user-agent", firefox), (b"x-forwarded-for", b"203.0.113.9")],
+        "client": ("10.1.2.3", 5000),
+    }
+    await middleware(websocket, receive, send)
+    await middleware({"type": "lifespan"}, receive, send)
+
+    info = seen[0]["state"]["device_info"]
+    assert (info.browser, info.os, info.ip_address) == ("Firefox", "Linux", "203.0.113.9")
+    assert seen[1] == {"type": "lifespan"}
