@@ -1,5 +1,6 @@
 """Helpers for the auth tests: accounts and logins over HTTP, rows read back from PostgreSQL,
-and a real uvicorn server for the WebSocket tests."""
+a real uvicorn server for the WebSocket tests, and the auth service wired as the app wires
+it (`auth_wiring`) for the tests of the service and repositories without HTTP."""
 
 from __future__ import annotations
 
@@ -8,15 +9,28 @@ import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
+from app.auth.dependencies import build_auth_service
+from app.auth.service import AuthService, CurrentSession
 from app.core.config import Settings
+from app.core.http.schemas import DeviceType, SessionDeviceInfo
+from app.core.security import JWTService, PasswordSecurity
+from app.db.postgres import create_database_engine
+from app.db.postgres.driver import DriverPool
+from app.db.postgres.session import SessionOnDemand, committed
 from app.main import create_app
 from tests.conftest import _truncate_all
 from tests.live_server import serving
@@ -135,3 +149,84 @@ def live_server(
             await _truncate_all(make_settings())
 
     return serve
+
+
+# The device a login reports, as DeviceInfoMiddleware would parse CHROME_MAC from 203.0.113.7.
+CHROME_DEVICE = SessionDeviceInfo(
+    user_agent=CHROME_MAC,
+    ip_address="203.0.113.7",
+    device_type=DeviceType.DESKTOP,
+    os="macOS",
+    browser="Chrome",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AuthWiring:
+    """What the lifespan builds for the auth domain (engine, sessionmaker, driver pool,
+    password hashing, JWT service), and the service built over them as the auth
+    dependencies build it, without an app or HTTP."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    driver: DriverPool
+    passwords: PasswordSecurity
+    tokens: JWTService
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[AuthService]:
+        """A service over one unit of work committed at the end (`get_auth_service`)."""
+        async with committed(self.sessionmaker()) as db:
+            yield build_auth_service(db, self.passwords, self.tokens, self.settings, self.driver)
+
+    def standalone(self) -> AuthService:
+        """A service that opens its own units of work (`get_standalone_service`)."""
+        engine = self.engine
+        session = SessionOnDemand(
+            lambda: AsyncSession(engine, expire_on_commit=False, autobegin=False)
+        )
+        return build_auth_service(session, self.passwords, self.tokens, self.settings, self.driver)
+
+    async def authenticate(self, access_token: str) -> CurrentSession:
+        """The caller behind `access_token`, in a unit of work of its own."""
+        async with self.unit_of_work() as service:
+            return await service.authenticate(access_token)
+
+
+WiringFactory = Callable[..., AbstractAsyncContextManager[AuthWiring]]
+
+
+@pytest.fixture
+def make_wiring(make_settings: Callable[..., Settings]) -> WiringFactory:
+    """`async with make_wiring(**settings_overrides) as wiring:`; the tables are emptied after."""
+
+    @asynccontextmanager
+    async def build(**overrides: Any) -> AsyncIterator[AuthWiring]:
+        settings = make_settings(**overrides)
+        engine = create_database_engine(settings)
+        passwords = PasswordSecurity.from_settings(settings)
+        driver = await DriverPool.open(settings)
+        try:
+            yield AuthWiring(
+                settings=settings,
+                engine=engine,
+                sessionmaker=async_sessionmaker(engine, expire_on_commit=False),
+                driver=driver,
+                passwords=passwords,
+                tokens=JWTService.from_settings(settings),
+            )
+        finally:
+            await driver.close()
+            await engine.dispose()
+            passwords.close()
+            await _truncate_all(settings)
+
+    return build
+
+
+@pytest.fixture
+async def auth_wiring(make_wiring: WiringFactory) -> AsyncIterator[AuthWiring]:
+    """The auth service's parts built from the default test settings."""
+    async with make_wiring() as wiring:
+        yield wiring

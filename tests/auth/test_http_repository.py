@@ -1,4 +1,6 @@
-"""Repository error translation at the database boundary, seen through HTTP."""
+"""Repository error translation at the database boundary, seen through HTTP.
+
+The repositories alone, without HTTP, are tested in test_repository.py."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""AuthService decisions seen through HTTP: equal-cost login failures, hash upgrades, logs."""
+"""AuthService decisions seen through HTTP: equal-cost login failures, hash upgrades, logs.
+
+The service alone, without HTTP, is tested in test_service.py."""
 
 from __future__ import annotations
 
