@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -220,7 +221,7 @@ def make_wiring(make_settings: Callable[..., Settings]) -> WiringFactory:
             await driver.close()
             await engine.dispose()
             passwords.close()
-            await _truncate_all(settings)
+            await _truncate_all(make_settings())  # the test database, as make_client empties it
 
     return build
 
@@ -230,3 +231,11 @@ async def auth_wiring(make_wiring: WiringFactory) -> AsyncIterator[AuthWiring]:
     """The auth service's parts built from the default test settings."""
     async with make_wiring() as wiring:
         yield wiring
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A local port with nothing listening on it: a database that cannot be reached."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
