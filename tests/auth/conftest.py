@@ -8,9 +8,11 @@ import asyncio
 import json
 import socket
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -25,7 +27,9 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from app.auth.dependencies import build_auth_service
+from app.auth.models import UserSession
 from app.auth.service import AuthService, CurrentSession
+from app.auth.session_cache import CachedCaller
 from app.core.config import Settings
 from app.core.http.schemas import DeviceType, SessionDeviceInfo
 from app.core.security import JWTService, PasswordSecurity
@@ -239,3 +243,17 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def cached_caller(
+    session_id: uuid.UUID | None = None, user_id: uuid.UUID | None = None
+) -> CachedCaller:
+    """A session cache entry that needs no row (the cache never reads the database)."""
+    now = datetime.now(UTC)
+    session = UserSession(
+        id=session_id or uuid.uuid4(),
+        user_id=user_id or uuid.uuid4(),
+        last_used_at=now,
+        expires_at=now + timedelta(hours=1),
+    )
+    return CachedCaller.of(session)

@@ -2,7 +2,7 @@
 connection (`AuthCacheListener`), this process's own writes (`LocalWriteWatcher`) and
 their wiring (`running_session_cache`).
 
-The cache as requests see it, over HTTP, is tested in test_session_cache.py; across
+The cache as requests see it, over HTTP, is tested in test_http_session_cache.py; across
 workers and instances in tests/system/test_session_cache.py.
 """
 
@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -30,7 +28,7 @@ from app.auth.models import UserSession
 from app.auth.schemas import LoginRequest, RegisterRequest
 from app.auth.session_cache import CachedCaller, SessionCache
 from app.core.config import Settings
-from tests.auth.conftest import CHROME_DEVICE, PASSWORD, AuthWiring
+from tests.auth.conftest import CHROME_DEVICE, PASSWORD, AuthWiring, cached_caller
 
 Sql = Callable[..., Any]
 LISTENER_PID = (
@@ -47,18 +45,6 @@ async def eventually(condition: Callable[[], bool], within: float = 5.0) -> bool
             return False
         await asyncio.sleep(0.02)
     return True
-
-
-def caller(session_id: uuid.UUID | None = None, user_id: uuid.UUID | None = None) -> CachedCaller:
-    """A cache entry for a session that needs no row (the cache never reads the database)."""
-    now = datetime.now(UTC)
-    session = UserSession(
-        id=session_id or uuid.uuid4(),
-        user_id=user_id or uuid.uuid4(),
-        last_used_at=now,
-        expires_at=now + timedelta(hours=1),
-    )
-    return CachedCaller.of(session)
 
 
 def trusted_cache(*callers: CachedCaller) -> SessionCache:
@@ -154,7 +140,7 @@ async def test_a_change_of_a_user_drops_every_cached_session_of_that_user(
     async with listening(cache, auth_wiring.settings):
         for entry in (
             CachedCaller.of(first),
-            caller(user_id=first.user_id),
+            cached_caller(user_id=first.user_id),
             CachedCaller.of(other),
         ):
             cache.put(entry, generation=cache.generation)
@@ -169,7 +155,7 @@ async def test_a_lost_connection_empties_the_cache_before_it_is_trusted_again(
     """Notifications sent while nobody listened are lost: nothing cached before counts."""
     cache = SessionCache(max_entries=10, ttl_seconds=3600)
     async with listening(cache, settings):
-        kept = caller()
+        kept = cached_caller()
         cache.put(kept, generation=cache.generation)
         [old] = await sql(LISTENER_PID, name=APPLICATION_NAME)
         await sql("SELECT pg_terminate_backend(:pid)", pid=old["pid"])
@@ -203,7 +189,7 @@ async def commit(wiring: AuthWiring, statement: str) -> None:
 async def test_this_processs_own_revocation_empties_the_cache_at_its_commit(
     auth_wiring: AuthWiring,
 ) -> None:
-    cache = trusted_cache(caller(), caller())
+    cache = trusted_cache(cached_caller(), cached_caller())
     watcher = LocalWriteWatcher(cache)
     watcher.attach(auth_wiring.engine.sync_engine)
     try:
@@ -216,7 +202,7 @@ async def test_this_processs_own_revocation_empties_the_cache_at_its_commit(
 
 
 async def test_a_revocation_rolled_back_leaves_the_cache_alone(auth_wiring: AuthWiring) -> None:
-    cache = trusted_cache(caller())
+    cache = trusted_cache(cached_caller())
     watcher = LocalWriteWatcher(cache)
     watcher.attach(auth_wiring.engine.sync_engine)
     try:
@@ -232,7 +218,7 @@ async def test_a_revocation_rolled_back_leaves_the_cache_alone(auth_wiring: Auth
 
 
 async def test_a_detached_watcher_no_longer_touches_the_cache(auth_wiring: AuthWiring) -> None:
-    cache = trusted_cache(caller())
+    cache = trusted_cache(cached_caller())
     watcher = LocalWriteWatcher(cache)
     watcher.attach(auth_wiring.engine.sync_engine)
     watcher.detach(auth_wiring.engine.sync_engine)
@@ -254,11 +240,11 @@ async def test_the_running_cache_is_trusted_while_it_runs_and_sees_this_processs
     async with running_session_cache(auth_wiring.settings, auth_wiring.engine) as cache:
         assert cache is not None
         assert await eventually(lambda: cache.trusted)
-        cache.put(caller(), generation=cache.generation)
+        cache.put(cached_caller(), generation=cache.generation)
         await commit(auth_wiring, "UPDATE users SET roles = roles WHERE false")
         assert len(cache) == 0
     assert cache.trusted is False
     cache.trusted = True
-    cache.put(caller(), generation=cache.generation)
+    cache.put(cached_caller(), generation=cache.generation)
     await commit(auth_wiring, "UPDATE users SET roles = roles WHERE false")
     assert len(cache) == 1  # its watcher left with it
