@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from app.__main__ import ExitCode, port_unavailable, service_urls
-from app.core.config import Settings
+from app.__main__ import ExitCode, main, port_unavailable, service_urls
+from app.core.config import Settings, get_settings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -48,20 +48,18 @@ def test_python_m_app_exits_fast_naming_the_variable(tmp_path: os.PathLike[str])
     assert "ACCESS_TOKEN_SIGNING_KEY" in result.stderr
 
 
-def test_python_m_app_exits_naming_an_invalid_setting(tmp_path: Path) -> None:
-    env = {key: value for key, value in os.environ.items() if key not in Settings.model_fields}
-    env |= {"PORT": "not-a-port", "LOG_DIR": str(tmp_path), "PYTHONPATH": str(REPO_ROOT)}
-    result = subprocess.run(
-        [sys.executable, "-m", "app"],
-        env=env,
-        cwd=tmp_path,  # no .env file there
-        capture_output=True,
-        text=True,
-        timeout=20,
-        check=False,
-    )
-    assert result.returncode == ExitCode.INVALID_SETTINGS == 6
-    assert result.stderr.splitlines()[-1].startswith("invalid settings: PORT:")
+def test_main_refuses_an_invalid_setting_naming_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no .env file there
+    monkeypatch.setenv("PORT", "not-a-port")
+    get_settings.cache_clear()
+    try:
+        code = main()
+    finally:
+        get_settings.cache_clear()
+    assert code == ExitCode.INVALID_SETTINGS == 6
+    assert capsys.readouterr().err.splitlines()[-1].startswith("invalid settings: PORT:")
 
 
 def test_a_port_someone_listens_on_is_unavailable_with_the_reason() -> None:

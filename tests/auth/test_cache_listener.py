@@ -47,11 +47,15 @@ async def eventually(condition: Callable[[], bool], within: float = 5.0) -> bool
     return True
 
 
+def put_all(cache: SessionCache, *callers: CachedCaller) -> None:
+    for entry in callers:
+        cache.put(entry, generation=cache.generation)
+
+
 def trusted_cache(*callers: CachedCaller) -> SessionCache:
     cache = SessionCache(max_entries=100, ttl_seconds=3600)
     cache.trusted = True
-    for entry in callers:
-        cache.put(entry, generation=cache.generation)
+    put_all(cache, *callers)
     return cache
 
 
@@ -62,6 +66,13 @@ async def live_session(wiring: AuthWiring, email: str) -> UserSession:
     login = LoginRequest(email=email, password=PASSWORD)
     pair = await wiring.standalone().login(login, device=CHROME_DEVICE)
     return (await wiring.authenticate(pair.access_token)).session
+
+
+async def sessions_of_ada_and_bob(wiring: AuthWiring) -> tuple[UserSession, UserSession]:
+    return (
+        await live_session(wiring, "ada@example.com"),
+        await live_session(wiring, "bob@example.com"),
+    )
 
 
 @asynccontextmanager
@@ -120,12 +131,10 @@ async def test_the_listener_trusts_the_cache_only_while_it_listens(settings: Set
 async def test_a_revocation_in_the_database_drops_that_session_from_the_cache(
     auth_wiring: AuthWiring, sql: Sql
 ) -> None:
-    mine = await live_session(auth_wiring, "ada@example.com")
-    other = await live_session(auth_wiring, "bob@example.com")
+    mine, other = await sessions_of_ada_and_bob(auth_wiring)
     cache = SessionCache(max_entries=10, ttl_seconds=3600)
     async with listening(cache, auth_wiring.settings):
-        for session in (mine, other):
-            cache.put(CachedCaller.of(session), generation=cache.generation)
+        put_all(cache, CachedCaller.of(mine), CachedCaller.of(other))
         await sql("UPDATE user_sessions SET revoked_at = now() WHERE id = :id", id=mine.id)
         assert await eventually(lambda: cache.get(mine.id) is None, within=1.0)
         assert cache.get(other.id) is not None
@@ -134,16 +143,11 @@ async def test_a_revocation_in_the_database_drops_that_session_from_the_cache(
 async def test_a_change_of_a_user_drops_every_cached_session_of_that_user(
     auth_wiring: AuthWiring, sql: Sql
 ) -> None:
-    first = await live_session(auth_wiring, "ada@example.com")
-    other = await live_session(auth_wiring, "bob@example.com")
+    first, other = await sessions_of_ada_and_bob(auth_wiring)
+    same_user = cached_caller(user_id=first.user_id)
     cache = SessionCache(max_entries=10, ttl_seconds=3600)
     async with listening(cache, auth_wiring.settings):
-        for entry in (
-            CachedCaller.of(first),
-            cached_caller(user_id=first.user_id),
-            CachedCaller.of(other),
-        ):
-            cache.put(entry, generation=cache.generation)
+        put_all(cache, CachedCaller.of(first), same_user, CachedCaller.of(other))
         await sql("UPDATE users SET roles = ARRAY['admin'] WHERE id = :id", id=first.user_id)
         assert await eventually(lambda: len(cache) == 1, within=1.0)
         assert cache.get(other.id) is not None
@@ -181,6 +185,17 @@ async def test_an_unreachable_database_leaves_the_cache_distrusted(
         await listener.aclose()
 
 
+@asynccontextmanager
+async def watching(cache: SessionCache, wiring: AuthWiring) -> AsyncIterator[None]:
+    """A LocalWriteWatcher on the cache, attached to the wiring's engine for the block."""
+    watcher = LocalWriteWatcher(cache)
+    watcher.attach(wiring.engine.sync_engine)
+    try:
+        yield
+    finally:
+        watcher.detach(wiring.engine.sync_engine)
+
+
 async def commit(wiring: AuthWiring, statement: str) -> None:
     async with wiring.engine.begin() as connection:
         await connection.execute(text(statement))
@@ -190,38 +205,28 @@ async def test_this_processs_own_revocation_empties_the_cache_at_its_commit(
     auth_wiring: AuthWiring,
 ) -> None:
     cache = trusted_cache(cached_caller(), cached_caller())
-    watcher = LocalWriteWatcher(cache)
-    watcher.attach(auth_wiring.engine.sync_engine)
-    try:
+    async with watching(cache, auth_wiring):
         await commit(auth_wiring, "UPDATE user_sessions SET last_used_at = now() WHERE false")
         assert len(cache) == 2
         await commit(auth_wiring, "UPDATE user_sessions SET revoked_at = now() WHERE false")
         assert len(cache) == 0
-    finally:
-        watcher.detach(auth_wiring.engine.sync_engine)
 
 
 async def test_a_revocation_rolled_back_leaves_the_cache_alone(auth_wiring: AuthWiring) -> None:
     cache = trusted_cache(cached_caller())
-    watcher = LocalWriteWatcher(cache)
-    watcher.attach(auth_wiring.engine.sync_engine)
-    try:
-        async with auth_wiring.engine.connect() as connection:
-            await connection.execute(text("UPDATE users SET is_active = false WHERE false"))
-            await connection.rollback()
-            # The same connection's next commit is not dirty any more.
-            await connection.execute(text("SELECT 1"))
-            await connection.commit()
-        assert len(cache) == 1
-    finally:
-        watcher.detach(auth_wiring.engine.sync_engine)
+    async with watching(cache, auth_wiring), auth_wiring.engine.connect() as connection:
+        await connection.execute(text("UPDATE users SET is_active = false WHERE false"))
+        await connection.rollback()
+        # The same connection's next commit is not dirty any more.
+        await connection.execute(text("SELECT 1"))
+        await connection.commit()
+    assert len(cache) == 1
 
 
 async def test_a_detached_watcher_no_longer_touches_the_cache(auth_wiring: AuthWiring) -> None:
     cache = trusted_cache(cached_caller())
-    watcher = LocalWriteWatcher(cache)
-    watcher.attach(auth_wiring.engine.sync_engine)
-    watcher.detach(auth_wiring.engine.sync_engine)
+    async with watching(cache, auth_wiring):
+        pass
     await commit(auth_wiring, "UPDATE user_sessions SET revoked_at = now() WHERE false")
     assert len(cache) == 1
 

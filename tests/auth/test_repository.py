@@ -11,6 +11,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -94,6 +95,13 @@ async def failing_after(
     async with repositories(wiring) as (_, sessions):
         await step(sessions)
         raise LookupError("the error that follows")
+
+
+async def one_session(wiring: AuthWiring) -> Rotation:
+    """A new user's session holding OLD_DIGEST, and the rotation its current token claims."""
+    user_id = await new_user(wiring)
+    session_id, _ = await open_session(wiring, user_id)
+    return Rotation(session_id, user_id, ["user"], OLD_DIGEST)
 
 
 async def session_row(sql: Sql, session_id: uuid.UUID) -> dict[str, Any]:
@@ -200,13 +208,13 @@ async def test_open_beyond_the_cap_revokes_the_users_oldest_live_sessions(
 async def test_rotate_if_current_rotates_only_the_current_digest(
     auth_wiring: AuthWiring, sql: Sql
 ) -> None:
-    user_id = await new_user(auth_wiring)
-    session_id, _ = await open_session(auth_wiring, user_id)
-    stale = Rotation(session_id, user_id, ["user"], "digest-of-an-older-token")
+    current = await one_session(auth_wiring)
+    session_id = current.session_id
+    stale = replace(current, presented_hash="digest-of-an-older-token")
     assert await rotate(auth_wiring, stale) is False
     assert (await session_row(sql, session_id))["refresh_token_hash"] == OLD_DIGEST
 
-    assert await rotate(auth_wiring, Rotation(session_id, user_id, ["user"], OLD_DIGEST))
+    assert await rotate(auth_wiring, current)
     row = await session_row(sql, session_id)
     assert (row["refresh_token_hash"], row["previous_refresh_token_hash"]) == (
         NEW_DIGEST,
@@ -215,8 +223,7 @@ async def test_rotate_if_current_rotates_only_the_current_digest(
     assert row["rotated_at"] == row["last_used_at"]
     assert row["rotated_at"] is not None
     # The digest just replaced is no longer current.
-    again = Rotation(session_id, user_id, ["user"], OLD_DIGEST)
-    assert await rotate(auth_wiring, again, "yet another digest") is False
+    assert await rotate(auth_wiring, current, "yet another digest") is False
 
 
 @pytest.mark.parametrize(
@@ -232,11 +239,10 @@ async def test_rotate_if_current_rotates_only_the_current_digest(
 async def test_rotate_if_current_leaves_a_session_it_should_not_rotate(
     auth_wiring: AuthWiring, sql: Sql, ended: str
 ) -> None:
-    user_id = await new_user(auth_wiring)
-    session_id, _ = await open_session(auth_wiring, user_id)
+    rotation = await one_session(auth_wiring)
     await sql(ended)
-    assert await rotate(auth_wiring, Rotation(session_id, user_id, ["user"], OLD_DIGEST)) is False
-    assert (await session_row(sql, session_id))["refresh_token_hash"] == OLD_DIGEST
+    assert await rotate(auth_wiring, rotation) is False
+    assert (await session_row(sql, rotation.session_id))["refresh_token_hash"] == OLD_DIGEST
 
 
 async def test_rotate_if_current_of_another_users_session_rotates_nothing(
@@ -251,14 +257,12 @@ async def test_rotate_if_current_of_another_users_session_rotates_nothing(
 async def test_of_concurrent_rotations_with_one_digest_exactly_one_wins(
     auth_wiring: AuthWiring, sql: Sql
 ) -> None:
-    user_id = await new_user(auth_wiring)
-    session_id, _ = await open_session(auth_wiring, user_id)
-    rotation = Rotation(session_id, user_id, ["user"], OLD_DIGEST)
+    rotation = await one_session(auth_wiring)
     candidates = [f"digest-{i}" for i in range(6)]
     results = await asyncio.gather(*(rotate(auth_wiring, rotation, new) for new in candidates))
     assert sorted(results) == [False] * 5 + [True]
     winner = candidates[results.index(True)]
-    row = await session_row(sql, session_id)
+    row = await session_row(sql, rotation.session_id)
     assert (row["refresh_token_hash"], row["previous_refresh_token_hash"]) == (
         winner,
         OLD_DIGEST,
@@ -269,25 +273,22 @@ async def test_rotate_if_current_declines_inside_a_begun_unit_of_work(
     auth_wiring: AuthWiring, sql: Sql
 ) -> None:
     """A lock that unit of work held would wait for the statement, and it for the lock."""
-    user_id = await new_user(auth_wiring)
-    session_id, _ = await open_session(auth_wiring, user_id)
+    rotation = await one_session(auth_wiring)
     async with repositories(auth_wiring) as (_, sessions):
-        assert await sessions.get_with_user(session_id) is not None  # begins the transaction
+        # Reading begins the unit of work's transaction.
+        assert await sessions.get_with_user(rotation.session_id) is not None
         rotated = await sessions.rotate_if_current(
-            Rotation(session_id, user_id, ["user"], OLD_DIGEST),
-            new_hash=NEW_DIGEST,
-            now=datetime.now(UTC),
+            rotation, new_hash=NEW_DIGEST, now=datetime.now(UTC)
         )
     assert rotated is False
-    assert (await session_row(sql, session_id))["refresh_token_hash"] == OLD_DIGEST
+    assert (await session_row(sql, rotation.session_id))["refresh_token_hash"] == OLD_DIGEST
 
 
 async def test_the_row_lock_holds_back_a_rotation_until_its_unit_of_work_ends(
     auth_wiring: AuthWiring, sql: Sql
 ) -> None:
-    user_id = await new_user(auth_wiring)
-    session_id, _ = await open_session(auth_wiring, user_id)
-    rotation = Rotation(session_id, user_id, ["user"], OLD_DIGEST)
+    rotation = await one_session(auth_wiring)
+    session_id = rotation.session_id
     async with repositories(auth_wiring) as (_, sessions):
         locked = await sessions.get_with_user_for_update(session_id)
         assert locked is not None
@@ -339,8 +340,7 @@ async def test_revoke_all_of_user_keeps_the_one_named_and_counts_the_rest(
 async def test_revoke_and_commit_outlasts_the_unit_of_work_rolled_back_after_it(
     auth_wiring: AuthWiring, sql: Sql
 ) -> None:
-    user_id = await new_user(auth_wiring)
-    session_id, _ = await open_session(auth_wiring, user_id)
+    session_id = (await one_session(auth_wiring)).session_id
     with pytest.raises(LookupError):
         await failing_after(auth_wiring, partial(revoke_and_commit, session_id=session_id))
     assert (await session_row(sql, session_id))["revoked_at"] is not None
@@ -349,8 +349,7 @@ async def test_revoke_and_commit_outlasts_the_unit_of_work_rolled_back_after_it(
 async def test_a_plain_revoke_is_rolled_back_with_its_unit_of_work(
     auth_wiring: AuthWiring, sql: Sql
 ) -> None:
-    user_id = await new_user(auth_wiring)
-    session_id, _ = await open_session(auth_wiring, user_id)
+    session_id = (await one_session(auth_wiring)).session_id
     with pytest.raises(LookupError):
         await failing_after(auth_wiring, partial(revoke, session_id=session_id))
     assert (await session_row(sql, session_id))["revoked_at"] is None

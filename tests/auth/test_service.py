@@ -55,6 +55,13 @@ async def refusal(wiring: AuthWiring, pair: TokenPair) -> str:
     return caught.value.detail
 
 
+async def rotated_once(wiring: AuthWiring) -> tuple[TokenPair, TokenPair]:
+    """A new account's login pair, and the pair its refresh gave."""
+    await registered(wiring)
+    first = await logged_in(wiring)
+    return first, await refreshed(wiring, first)
+
+
 async def session_row(sql: Sql, session_id: uuid.UUID) -> dict[str, Any]:
     [row] = await sql("SELECT * FROM user_sessions WHERE id = :id", id=session_id)
     return row
@@ -161,9 +168,7 @@ async def test_login_rehashes_a_password_stored_with_weaker_parameters(
 async def test_refresh_rotates_the_pair_within_the_same_session(
     auth_wiring: AuthWiring, sql: Sql
 ) -> None:
-    await registered(auth_wiring)
-    first = await logged_in(auth_wiring)
-    second = await refreshed(auth_wiring, first)
+    first, second = await rotated_once(auth_wiring)
     assert second.session_id == first.session_id
     assert second.refresh_token != first.refresh_token
     row = await session_row(sql, first.session_id)
@@ -180,9 +185,7 @@ async def test_refresh_rotates_the_pair_within_the_same_session(
 async def test_a_reused_refresh_token_revokes_the_session(
     auth_wiring: AuthWiring, sql: Sql
 ) -> None:
-    await registered(auth_wiring)
-    first = await logged_in(auth_wiring)
-    second = await refreshed(auth_wiring, first)
+    first, second = await rotated_once(auth_wiring)
     assert "already used" in await refusal(auth_wiring, first)
     assert (await session_row(sql, first.session_id))["revoked_at"] is not None
     # The thief's or the owner's newest pair: neither works any more.
@@ -195,9 +198,7 @@ async def test_the_token_just_replaced_is_refused_within_the_grace_period_withou
     make_wiring: WiringFactory, sql: Sql
 ) -> None:
     async with make_wiring(REFRESH_REUSE_GRACE_SECONDS=30) as wiring:
-        await registered(wiring)
-        first = await logged_in(wiring)
-        second = await refreshed(wiring, first)
+        first, second = await rotated_once(wiring)
         assert "just rotated" in await refusal(wiring, first)
         assert (await session_row(sql, first.session_id))["revoked_at"] is None
         assert (await refreshed(wiring, second)).session_id == first.session_id

@@ -43,6 +43,15 @@ async def signed_in(wiring: AuthWiring) -> tuple[str, uuid.UUID]:
     return pair.access_token, pair.session_id
 
 
+async def watched_until_exp(check: CountedCheck, seconds: float = 0.4) -> None:
+    """The watch lasts until the token's `exp`, `seconds` from now, checking meanwhile."""
+    started = time.time()
+    watch = SessionWatch(expires_at=started + seconds, check_every=0.05, check=check)
+    assert await watch.wait_until_ended() == TOKEN_EXPIRED
+    assert time.time() >= started + seconds
+    assert check.calls >= 2
+
+
 async def test_a_token_already_expired_ends_the_watch_without_a_check(
     auth_wiring: AuthWiring,
 ) -> None:
@@ -69,12 +78,7 @@ async def test_a_revoked_session_ends_the_watch_at_the_next_check(
 async def test_a_live_session_is_watched_until_its_token_expires(
     auth_wiring: AuthWiring,
 ) -> None:
-    check = CountedCheck(auth_wiring, (await signed_in(auth_wiring))[0])
-    started = time.time()
-    watch = SessionWatch(expires_at=started + 0.4, check_every=0.05, check=check)
-    assert await watch.wait_until_ended() == TOKEN_EXPIRED
-    assert time.time() >= started + 0.4
-    assert check.calls >= 2
+    await watched_until_exp(CountedCheck(auth_wiring, (await signed_in(auth_wiring))[0]))
 
 
 async def test_a_database_that_cannot_answer_keeps_the_connection_until_exp(
@@ -82,12 +86,7 @@ async def test_a_database_that_cannot_answer_keeps_the_connection_until_exp(
 ) -> None:
     async with make_wiring(POSTGRES_PORT=closed_port, POSTGRES_CONNECT_TIMEOUT_SECONDS=1) as down:
         token = down.tokens.create_access_token(uuid.uuid4(), ["user"], uuid.uuid4())
-        check = CountedCheck(down, token)
-        started = time.time()
-        watch = SessionWatch(expires_at=started + 0.4, check_every=0.05, check=check)
-        assert await watch.wait_until_ended() == TOKEN_EXPIRED
-    assert time.time() >= started + 0.4
-    assert check.calls >= 2
+        await watched_until_exp(CountedCheck(down, token))
 
 
 async def test_exp_ends_the_watch_before_a_check_that_would_come_later(
