@@ -274,18 +274,26 @@ async def test_logout_all_revokes_every_session_of_the_user_and_no_one_elses(
     assert [row["id"] for row in live] == [bobs.session_id]
 
 
-async def test_password_change_needs_the_current_password(
-    auth_wiring: AuthWiring, sql: Sql
+@pytest.mark.parametrize(
+    ("current_password", "new_password", "field"),
+    [
+        ("not the password", NEW_PASSWORD, "current_password"),
+        (PASSWORD, "short", "new_password"),  # the registration policy
+    ],
+)
+async def test_a_refused_password_change_names_its_field_and_changes_nothing(
+    auth_wiring: AuthWiring, sql: Sql, current_password: str, new_password: str, field: str
 ) -> None:
     await registered(auth_wiring)
     current = await auth_wiring.authenticate((await logged_in(auth_wiring)).access_token)
     [before] = await sql("SELECT password_hash FROM users")
-    change = PasswordChangeRequest(current_password="not the password", new_password=NEW_PASSWORD)
+    change = PasswordChangeRequest(current_password=current_password, new_password=new_password)
     with pytest.raises(RequestValidationError) as caught:
         async with auth_wiring.unit_of_work() as service:
             await service.change_password(current, change)
-    assert [error["loc"] for error in caught.value.errors()] == [("body", "current_password")]
+    assert [error["loc"] for error in caught.value.errors()] == [("body", field)]
     assert await sql("SELECT password_hash FROM users") == [before]
+    assert await sql("SELECT id FROM user_sessions WHERE revoked_at IS NOT NULL") == []
 
 
 async def test_password_change_replaces_the_hash_and_keeps_only_this_session(
