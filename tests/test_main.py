@@ -1,17 +1,18 @@
-"""Startup: production refuses insecure settings; `python -m app` fails fast on them."""
+"""The app factory (app/main.py): production refuses insecure settings; route order; OTel.
+
+`python -m app` (app/__main__.py) is tested in test___main__.py.
+"""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from app.__main__ import ExitCode
 from app.core.audit import InsecureSettingsError
 from app.core.config import Settings
 from app.core.route_table import StaticPathIndex
@@ -51,33 +52,6 @@ def test_development_only_warns(make_settings: Callable[..., Settings]) -> None:
         ACCESS_TOKEN_SIGNING_KEY="change-me-access-token-signing-key",
     )
     assert create_app(settings).state.settings is settings
-
-
-def test_python_m_app_exits_fast_naming_the_variable(tmp_path: os.PathLike[str]) -> None:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.endswith("SIGNING_KEY") and not key.startswith("CORS_")
-    }
-    env |= {
-        "ENVIRONMENT": "production",
-        "LOG_DIR": str(tmp_path),
-        "PORT": "1",
-        "PYTHONPATH": str(REPO_ROOT),
-    }
-    started = time.monotonic()
-    result = subprocess.run(
-        [sys.executable, "-m", "app"],
-        env=env,
-        cwd=tmp_path,  # no .env file there
-        capture_output=True,
-        text=True,
-        timeout=20,
-        check=False,
-    )
-    assert result.returncode == ExitCode.INSECURE_SETTINGS
-    assert time.monotonic() - started < 5
-    assert "ACCESS_TOKEN_SIGNING_KEY" in result.stderr
 
 
 def test_api_routes_are_tried_first_and_fastapis_docs_routes_last(settings: Settings) -> None:

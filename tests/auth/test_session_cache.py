@@ -1,144 +1,138 @@
-"""The session cache: most authenticated requests skip the database, yet every change
-that ends a session or alters its user reaches them within a second, whoever writes it."""
+"""SessionCache alone: a bounded LRU of authenticated callers with a TTL, trusted only
+when told, dropping what each `auth_cache` notification names.
+
+The cache seen through HTTP is tested in test_http_session_cache.py; what keeps it
+honest (the LISTEN connection, this process's writes) in test_cache_listener.py.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any
+import uuid
+from datetime import UTC, datetime, timedelta
 
-import httpx
-from fastapi import FastAPI
+import pytest
 
-from app.auth.cache_listener import APPLICATION_NAME
-from app.core.metrics.prometheus import prometheus
-from tests.auth.conftest import bearer, signed_in
-
-Sql = Callable[..., Awaitable[list[dict[str, Any]]]]
+from app.auth.session_cache import CachedCaller, SessionCache
+from tests.auth.conftest import cached_caller
 
 
-LISTENER_PID = (
-    "SELECT pid FROM pg_stat_activity "
-    "WHERE application_name = :name AND datname = current_database()"
-)
+def trusted(max_entries: int = 10, ttl_seconds: float = 3600) -> SessionCache:
+    cache = SessionCache(max_entries=max_entries, ttl_seconds=ttl_seconds)
+    cache.trusted = True
+    return cache
 
 
-def selects_run() -> float:
-    count = prometheus.registry.get_sample_value(
-        "db_postgres_query_duration_seconds_count", {"operation": "SELECT"}
+def stored(cache: SessionCache, *callers: CachedCaller) -> SessionCache:
+    for entry in callers:
+        cache.put(entry, generation=cache.generation)
+    return cache
+
+
+def test_an_entry_carries_what_authentication_found() -> None:
+    entry = cached_caller()
+    assert (entry.session_id, entry.user_id) == (entry.session.id, entry.session.user_id)
+    assert (entry.last_used_at, entry.expires_at) == (
+        entry.session.last_used_at,
+        entry.session.expires_at,
     )
-    return count or 0.0
 
 
-async def cache_listening(app: FastAPI, within: float = 5.0) -> None:
-    deadline = time.monotonic() + within
-    while not app.state.session_cache.trusted:
-        assert time.monotonic() < deadline, "the cache listener did not start"
-        await asyncio.sleep(0.02)
+def test_a_stored_caller_is_found_by_its_session_id() -> None:
+    entry = cached_caller()
+    cache = stored(trusted(), entry)
+    assert cache.get(entry.session_id) is entry
+    assert cache.get(uuid.uuid4()) is None
+    assert len(cache) == 1
 
 
-async def me_within(
-    client: httpx.AsyncClient, token: str, expect: Callable[[httpx.Response], bool], within: float
-) -> httpx.Response:
-    """GET /me until `expect` holds or `within` seconds passed; the last response."""
-    deadline = time.monotonic() + within
-    while True:
-        response = await client.get("/api/auth/me", headers=bearer(token))
-        if expect(response) or time.monotonic() > deadline:
-            return response
-        await asyncio.sleep(0.02)
+def test_a_cache_not_trusted_answers_nothing_and_stores_nothing() -> None:
+    entry = cached_caller()
+    cache = stored(trusted(), entry)
+    cache.trusted = False
+    assert cache.get(entry.session_id) is None
+    cache.put(cached_caller(), generation=cache.generation)
+    assert len(cache) == 1
 
 
-def unauthorized(response: httpx.Response) -> bool:
-    return response.status_code == 401
+def test_the_least_recently_used_entry_leaves_first() -> None:
+    first, second, third = cached_caller(), cached_caller(), cached_caller()
+    cache = stored(trusted(max_entries=2), first, second)
+    assert cache.get(first.session_id) is first  # now the most recently used
+    cache.put(third, generation=cache.generation)
+    assert len(cache) == 2
+    assert cache.get(second.session_id) is None
+    assert cache.get(first.session_id) is first
+    assert cache.get(third.session_id) is third
 
 
-async def test_a_cached_caller_costs_no_query(
-    client: httpx.AsyncClient, app_of: Callable[[httpx.AsyncClient], FastAPI]
-) -> None:
-    await cache_listening(app_of(client))
-    token = (await signed_in(client))["access_token"]
-    first = await client.get("/api/auth/me", headers=bearer(token))
-    before = selects_run()
-    again = [await client.get("/api/auth/me", headers=bearer(token)) for _ in range(5)]
-    assert selects_run() == before
-    assert [response.json()["data"] for response in again] == [first.json()["data"]] * 5
+def test_an_entry_older_than_the_ttl_is_gone() -> None:
+    entry = cached_caller()
+    cache = stored(trusted(ttl_seconds=0.05), entry)
+    time.sleep(0.1)
+    assert cache.get(entry.session_id) is None
+    assert len(cache) == 0
 
 
-async def test_logout_ends_the_cached_session_for_the_next_request(
-    client: httpx.AsyncClient, app_of: Callable[[httpx.AsyncClient], FastAPI]
-) -> None:
-    await cache_listening(app_of(client))
-    token = (await signed_in(client))["access_token"]
-    assert (await client.get("/api/auth/me", headers=bearer(token))).status_code == 200
-    assert (await client.post("/api/auth/logout", headers=bearer(token))).status_code == 204
-    assert (await client.get("/api/auth/me", headers=bearer(token))).status_code == 401
+def test_a_lookup_that_raced_with_an_invalidation_is_not_stored() -> None:
+    cache = trusted()
+    generation = cache.generation
+    cache.invalidate(f"s:{uuid.uuid4()}")  # arrives while the lookup reads the database
+    cache.put(cached_caller(), generation=generation)
+    assert len(cache) == 0
 
 
-async def test_a_revocation_written_elsewhere_reaches_the_cache_within_a_second(
-    client: httpx.AsyncClient, app_of: Callable[[httpx.AsyncClient], FastAPI], sql: Sql
-) -> None:
-    await cache_listening(app_of(client))
-    pair = await signed_in(client)
-    assert (await client.get("/api/auth/me", headers=bearer(pair["access_token"]))).is_success
-    await sql("UPDATE user_sessions SET revoked_at = now() WHERE id = :id", id=pair["session_id"])
-    response = await me_within(client, pair["access_token"], unauthorized, within=1.0)
-    assert response.status_code == 401
+def test_a_session_notification_drops_that_session_only() -> None:
+    mine, other = cached_caller(), cached_caller()
+    cache = stored(trusted(), mine, other)
+    cache.invalidate(f"s:{mine.session_id}")
+    assert cache.get(mine.session_id) is None
+    assert cache.get(other.session_id) is other
 
 
-async def test_a_deactivation_written_elsewhere_reaches_the_cache_within_a_second(
-    client: httpx.AsyncClient, app_of: Callable[[httpx.AsyncClient], FastAPI], sql: Sql
-) -> None:
-    await cache_listening(app_of(client))
-    token = (await signed_in(client, "grace@example.com"))["access_token"]
-    assert (await client.get("/api/auth/me", headers=bearer(token))).is_success
-    await sql("UPDATE users SET is_active = false WHERE email = 'grace@example.com'")
-    assert (await me_within(client, token, unauthorized, within=1.0)).status_code == 401
+def test_a_user_notification_drops_every_session_of_that_user() -> None:
+    user = uuid.uuid4()
+    first, second, other = cached_caller(user_id=user), cached_caller(user_id=user), cached_caller()
+    cache = stored(trusted(), first, second, other)
+    cache.invalidate(f"u:{user}")
+    assert [cache.get(e.session_id) for e in (first, second, other)] == [None, None, other]
+    cache.invalidate(f"u:{user}")  # nothing left of that user: nothing happens
+    assert len(cache) == 1
 
 
-async def test_a_role_change_written_elsewhere_shows_on_me_within_a_second(
-    client: httpx.AsyncClient, app_of: Callable[[httpx.AsyncClient], FastAPI], sql: Sql
-) -> None:
-    await cache_listening(app_of(client))
-    token = (await signed_in(client, "alan@example.com"))["access_token"]
-    assert (await client.get("/api/auth/me", headers=bearer(token))).json()["data"]["roles"] == [
-        "user"
-    ]
-    await sql("UPDATE users SET roles = ARRAY['user', 'admin'] WHERE email = 'alan@example.com'")
-    response = await me_within(
-        client, token, lambda r: r.json()["data"]["roles"] != ["user"], within=1.0
-    )
-    assert response.json()["data"]["roles"] == ["user", "admin"]
+@pytest.mark.parametrize("payload", ["*", "s:not-a-uuid", "x:" + str(uuid.uuid4()), "", "s:"])
+def test_any_other_notification_empties_the_cache(payload: str) -> None:
+    cache = stored(trusted(), cached_caller(), cached_caller())
+    before = cache.generation
+    cache.invalidate(payload)
+    assert len(cache) == 0
+    assert cache.generation > before
 
 
-async def test_a_lost_listener_connection_empties_the_cache_before_it_is_trusted_again(
-    client: httpx.AsyncClient, app_of: Callable[[httpx.AsyncClient], FastAPI], sql: Sql
-) -> None:
-    """Notifications sent while nobody listened are lost: nothing cached before counts."""
-    app = app_of(client)
-    await cache_listening(app)
-    token = (await signed_in(client))["access_token"]
-    assert (await client.get("/api/auth/me", headers=bearer(token))).is_success
-    [old] = await sql(LISTENER_PID, name=APPLICATION_NAME)
-    await sql("SELECT pg_terminate_backend(:pid)", pid=old["pid"])
-    deadline = time.monotonic() + 5.0
-    while True:
-        await asyncio.sleep(0.05)
-        rows = await sql(LISTENER_PID, name=APPLICATION_NAME)
-        if rows and rows[0]["pid"] != old["pid"] and app.state.session_cache.trusted:
-            break
-        assert time.monotonic() < deadline, "the listener did not reconnect"
-    before = selects_run()
-    assert (await client.get("/api/auth/me", headers=bearer(token))).is_success
-    assert selects_run() > before
+def test_storing_a_session_again_replaces_its_entry() -> None:
+    session_id, user = uuid.uuid4(), uuid.uuid4()
+    old, new = cached_caller(session_id, user), cached_caller(session_id, user)
+    cache = stored(trusted(), old, new)
+    assert cache.get(session_id) is new
+    assert len(cache) == 1
+    cache.invalidate(f"u:{user}")
+    assert len(cache) == 0
 
 
-async def test_without_the_cache_every_request_reads_the_database(
-    make_client: Callable[..., Any], sql: Sql
-) -> None:
-    async with make_client(AUTH_CACHE_MAX_ENTRIES=0) as client:
-        pair = await signed_in(client)
-        before = selects_run()
-        assert (await client.get("/api/auth/me", headers=bearer(pair["access_token"]))).is_success
-        assert selects_run() > before
+def test_touched_records_the_activity_written_for_the_same_entry() -> None:
+    entry = cached_caller()
+    cache = stored(trusted(), entry)
+    later = datetime.now(UTC) + timedelta(minutes=2)
+    cache.touched(entry, later)
+    found = cache.get(entry.session_id)
+    assert found is not None
+    assert found.last_used_at == later
+    assert found.session is entry.session
+
+
+def test_touched_leaves_an_entry_stored_since_alone() -> None:
+    session_id, user = uuid.uuid4(), uuid.uuid4()
+    old, new = cached_caller(session_id, user), cached_caller(session_id, user)
+    cache = stored(trusted(), old, new)
+    cache.touched(old, datetime.now(UTC) + timedelta(minutes=2))
+    assert cache.get(session_id) is new
