@@ -11,8 +11,9 @@ under `make bench`'s load).
 `frozen_startup_heap` freezes the heap once the app has started (`gc.freeze()`): no
 collection scans it again. (A collection at that point found nothing to collect and took
 50 ms, so it is skipped.) It gives the heap back at shutdown (`gc.unfreeze()`), so an app
-started and stopped in a longer process (the tests) leaves nothing uncollectable behind. The youngest generation's threshold goes up so that most of
-a request's objects are freed by reference counting before a collection promotes them.
+started and stopped in a longer process (the tests) leaves nothing uncollectable behind.
+The youngest generation's threshold goes up so that most of a request's objects are
+freed by reference counting before a collection promotes them.
 """
 
 from __future__ import annotations

@@ -8,9 +8,8 @@ A request is counted against all of its route's rules in one call (`hit_all`), i
 stopping at the first refusal. In Redis that call is one Lua script, so one round trip
 per request whatever the number of rules. The `limits` library's Redis strategy takes two
 round trips per rule (acquire, then read the window back for the RateLimit header): four
-for a refresh, ~25% of its server CPU under load. The script keeps `limits`' layout (one
-list of timestamps per key, newest first, under the same key names), so the counts carry
-over from a version that used it.
+for a refresh. The script keeps `limits`' layout (one list of timestamps per key, newest
+first, under the same key names), so the counts carry over from a version that used it.
 
 The in-process backend is our own because `limits`' MemoryStorage keeps every key until
 it expires and sweeps all keys with a thread hop each on every hit; measured with 100,000
